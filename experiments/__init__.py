@@ -1,0 +1,1 @@
+"""RecAgora floor: experiments."""

@@ -1,0 +1,73 @@
+"""The `recagora` command: a thin dispatcher over the library (no logic here).
+
+Each command group lives in its own module and is listed in COMMAND_GROUPS /
+COMMANDS; `main()` turns every `RecAgoraError` into one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from recagora.item_space.errors import RecAgoraError
+
+app = typer.Typer(
+    name="recagora",
+    help="RecAgora: multi-agent recommendation simulation with LLM agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# (group name, "module:attribute" of a typer.Typer) -- one line per command group.
+COMMAND_GROUPS: list[tuple[str, str]] = [
+    ("data", "recagora.experiments.cli.data_cmd:app"),
+]
+# (command name, "module:function") -- one line per top-level command.
+COMMANDS: list[tuple[str, str]] = [
+    ("ground", "recagora.experiments.cli.data_cmd:ground"),
+    ("demo", "recagora.experiments.cli.demo_cmd:demo"),
+]
+
+
+def _resolve(target: str):
+    module_name, attribute = target.split(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+for _name, _target in COMMAND_GROUPS:
+    app.add_typer(_resolve(_target), name=_name)
+for _name, _target in COMMANDS:
+    app.command(name=_name)(_resolve(_target))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (2 for bad input, with a one-line message)."""
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        app(args=argv, prog_name="recagora", standalone_mode=False)
+    except RecAgoraError as error:
+        err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+        return error.exit_code
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        return 130
+    return 0
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()
