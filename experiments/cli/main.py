@@ -24,13 +24,12 @@ app = typer.Typer(
 )
 
 # (group name, "module:attribute" of a typer.Typer) -- one line per command group.
+# CLI modules import heavy libraries (torch, faiss, langgraph) inside the command
+# functions, so that `recagora --help` stays fast.
 COMMAND_GROUPS: list[tuple[str, str]] = [
-    ("data", "recagora.experiments.cli.data_cmd:app"),
 ]
 # (command name, "module:function") -- one line per top-level command.
 COMMANDS: list[tuple[str, str]] = [
-    ("ground", "recagora.experiments.cli.data_cmd:ground"),
-    ("demo", "recagora.experiments.cli.demo_cmd:demo"),
 ]
 
 
