@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-import click
 import typer
 from rich.console import Console
 
@@ -33,6 +32,19 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 
+@app.callback()
+def root() -> None:
+    """RecAgora: multi-agent recommendation simulation with LLM agents."""
+
+
+@app.command("version")
+def version() -> None:
+    """Print the installed RecAgora version."""
+    from importlib.metadata import version as installed_version
+
+    typer.echo(installed_version("recagora"))
+
+
 def _resolve(target: str):
     module_name, attribute = target.split(":")
     return getattr(importlib.import_module(module_name), attribute)
@@ -45,19 +57,20 @@ for _name, _target in COMMANDS:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code (2 for bad input, with a one-line message)."""
+    """Run the CLI; return the exit code (2 for bad input, with a one-line message).
+
+    Typer's standalone mode prints usage errors itself and raises SystemExit; our
+    own `RecAgoraError`s propagate out of it and are printed here as one line.
+    """
     err = Console(stderr=True, soft_wrap=True)
     try:
-        app(args=argv, prog_name="recagora", standalone_mode=False)
+        app(args=argv, prog_name="recagora")
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     except RecAgoraError as error:
         err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
         return error.exit_code
-    except click.exceptions.Exit as done:
-        return done.exit_code
-    except click.ClickException as error:
-        error.show()
-        return error.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         err.print("interrupted")
         return 130
     return 0
