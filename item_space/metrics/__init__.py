@@ -1,0 +1,81 @@
+"""Metrics over ranked lists (floor 1): accuracy, popularity fairness, diversity, utility.
+
+Plain functions over numpy arrays; each module's docstring gives the definitions and the
+paper they follow. Ranked lists are (n, L) int64 dense item ids, -1 padding.
+"""
+
+from recagora.item_space.metrics.accuracy import (
+    accuracy_report,
+    hit_rate_at_k,
+    mrr_at_k,
+    ndcg_at_k,
+    per_user_hit_rate_at_k,
+    per_user_mrr_at_k,
+    per_user_ndcg_at_k,
+    per_user_recall_at_k,
+    recall_at_k,
+)
+from recagora.item_space.metrics.diversity import (
+    distinct_items,
+    entropy,
+    intra_list_diversity,
+    per_list_ild,
+    type_token_ratio,
+)
+from recagora.item_space.metrics.fairness import (
+    GroupUnfairness,
+    coverage,
+    dgu_mgu_flower,
+    dgu_mgu_trirec,
+    exposure_counts,
+    exposure_gini,
+    popularity_groups_flower,
+    popularity_groups_trirec,
+    recommended_group_share,
+    tail_share,
+    train_group_share,
+)
+from recagora.item_space.metrics.utility import (
+    ctr_probabilities,
+    eiu,
+    item_utility,
+    per_user_eiu,
+    position_weights,
+    target_eiu,
+    user_vectors_from_histories,
+)
+
+__all__ = [
+    "GroupUnfairness",
+    "accuracy_report",
+    "coverage",
+    "ctr_probabilities",
+    "dgu_mgu_flower",
+    "dgu_mgu_trirec",
+    "distinct_items",
+    "eiu",
+    "entropy",
+    "exposure_counts",
+    "exposure_gini",
+    "hit_rate_at_k",
+    "intra_list_diversity",
+    "item_utility",
+    "mrr_at_k",
+    "ndcg_at_k",
+    "per_list_ild",
+    "per_user_eiu",
+    "per_user_hit_rate_at_k",
+    "per_user_mrr_at_k",
+    "per_user_ndcg_at_k",
+    "per_user_recall_at_k",
+    "popularity_groups_flower",
+    "popularity_groups_trirec",
+    "position_weights",
+    "recall_at_k",
+    "recommended_group_share",
+    "tail_share",
+    "target_eiu",
+    "train_group_share",
+    "type_token_ratio",
+    "user_vectors_from_histories",
+]
