@@ -20,7 +20,9 @@ from pydantic import BaseModel
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 ValueT = TypeVar("ValueT")
 
-FailureKind = Literal["invalid_schema", "transport", "timeout", "server_died", "rate_limited", "other"]
+FailureKind = Literal[
+    "invalid_schema", "transport", "timeout", "server_died", "rate_limited", "other"
+]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,103 @@
+"""Build the chat model (and, for local specs, start the server) that a spec names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from recagora.agents.llm.chat_models import OpenAICompatibleChat, ScriptedChat
+from recagora.agents.llm.config import LLMConfig
+from recagora.agents.llm.servers import ManagedServer, start_llamacpp_server, start_vllm_server
+from recagora.agents.llm.specs import BackendSpec, parse_spec
+from recagora.agents.llm.structured import StructuredMode
+
+# The strongest structured mode each backend supports (see structured.py).
+DEFAULT_MODE: dict[str, StructuredMode] = {
+    "openai": "json_schema",
+    "vllm": "json_schema",
+    "llamacpp": "json_object_schema",
+    "fake": "json_object_schema",
+}
+
+
+@dataclass
+class Backend:
+    """A ready backend.
+
+    chat_model: the langchain-core chat model every request goes through.
+    server: the server we started (None for `openai:` and `fake:`).
+    cache_identity: the model's name in cache keys (stable across runs and ports).
+    """
+
+    spec: BackendSpec
+    chat_model: BaseChatModel
+    server: ManagedServer | None
+    structured_mode: StructuredMode
+    cache_identity: str
+    base_url: str | None = None
+
+    def alive(self) -> bool:
+        """False once a server we started has exited."""
+        return self.server is None or self.server.alive()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def open_backend(config: LLMConfig) -> Backend:
+    """Parse `config.spec`, start its server if it is local, and wrap it in a chat model."""
+    spec = parse_spec(config.spec)
+    if spec.kind == "fake":
+        return _fake_backend(spec, config)
+    server = _start_server(spec, config)
+    base_url = server.base_url if server else config.resolved_base_url()
+    try:
+        chat = OpenAICompatibleChat(
+            model_name=spec.model,
+            base_url=base_url,
+            api_key=config.resolved_api_key(),
+            timeout_s=config.timeout_s,
+        )
+    except BaseException:
+        if server:
+            server.stop()
+        raise
+    mode = config.structured_mode or DEFAULT_MODE[spec.kind]
+    return Backend(spec, chat, server, mode, _cache_identity(spec), base_url)
+
+
+def _start_server(spec: BackendSpec, config: LLMConfig) -> ManagedServer | None:
+    if spec.kind == "llamacpp":
+        return start_llamacpp_server(
+            spec.gguf_path,
+            spec.model,
+            n_ctx=config.n_ctx,
+            n_threads=config.n_threads,
+            ready_timeout_s=config.server_ready_timeout_s,
+        )
+    if spec.kind == "vllm":
+        return start_vllm_server(
+            spec.model,
+            extra_args=config.vllm_args,
+            ready_timeout_s=10 * config.server_ready_timeout_s,
+        )
+    return None
+
+
+def _fake_backend(spec: BackendSpec, config: LLMConfig) -> Backend:
+    chat = ScriptedChat(
+        responses=list(config.fake_replies or []),
+        reply_fn=config.fake_reply_fn,
+        sleep=config.fake_latency_s,
+    )
+    mode = config.structured_mode or DEFAULT_MODE["fake"]
+    return Backend(spec, chat, None, mode, f"fake:{spec.model}")
+
+
+def _cache_identity(spec: BackendSpec) -> str:
+    if spec.gguf_path is not None:
+        # Two GGUFs may share a file name; the size tells quantizations apart.
+        return f"{spec.model}:{spec.gguf_path.stat().st_size}"
+    return spec.model

@@ -1,0 +1,152 @@
+"""Timeouts, retries and failure classification for one backend call.
+
+Retries use tenacity (already a langchain-core dependency) rather than the `openai`
+client's built-in retries, which are invisible to us: here every retry is counted in
+the ledger by kind, a dead server stops the retries at once, and `fake:` and any
+other chat model get the same policy. Backoff is exponential with full jitter
+(AWS "Exponential Backoff And Jitter", 2015), raised to a server's Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+
+import openai
+from langchain_core.messages import BaseMessage
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from recagora.agents.llm.chat_models import GarbageReplyError
+
+RETRY_AFTER_CAP_S = 60.0
+
+
+class CallFailed(Exception):
+    """A call that failed for good.
+
+    kind: the contract's FailureKind. rejected_request: the server refused the
+    request itself (400/422), e.g. an unsupported `response_format`.
+    """
+
+    def __init__(self, kind: str, message: str, *, rejected_request: bool = False) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.rejected_request = rejected_request
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+
+class _ServerGone(Exception):
+    """The server we started has exited (never retried)."""
+
+
+def classify(error: BaseException) -> tuple[str, bool]:
+    """(failure kind, retryable) for an exception raised by a chat-model call."""
+    if isinstance(error, TimeoutError | openai.APITimeoutError):
+        return "timeout", True
+    if isinstance(error, openai.RateLimitError):
+        return "rate_limited", True
+    if isinstance(error, openai.APIStatusError):
+        return (
+            ("transport", True)
+            if error.status_code >= 500 or error.status_code in (408, 409)
+            else ("other", False)
+        )
+    if isinstance(error, openai.APIConnectionError | openai.APIResponseValidationError):
+        return "transport", True
+    if isinstance(error, GarbageReplyError | json.JSONDecodeError):
+        return "transport", True
+    if isinstance(error, _ServerGone):
+        return "server_died", False
+    return "other", False
+
+
+def _is_retryable(error: BaseException) -> bool:
+    return classify(error)[1]
+
+
+def _retry_after_s(error: BaseException) -> float | None:
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    for header, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            return min(float(headers[header]) / divisor, RETRY_AFTER_CAP_S)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
+
+
+class _BackoffWithRetryAfter(wait_random_exponential):
+    """Full-jitter exponential backoff, but never shorter than the server's Retry-After."""
+
+    def __call__(self, retry_state) -> float:
+        jittered = super().__call__(retry_state)
+        asked = _retry_after_s(retry_state.outcome.exception())
+        return jittered if asked is None else max(jittered, asked)
+
+
+def _refused(error: BaseException) -> bool:
+    """True when nothing listens at the address (connection refused, not a dropped reply)."""
+    cause = error.__cause__
+    return isinstance(error, openai.APIConnectionError) and type(cause).__name__ == "ConnectError"
+
+
+async def call_with_retries(
+    backend, config, ledger, make_call: Callable[[], Awaitable[BaseMessage]]
+) -> BaseMessage:
+    """Run `make_call()` with a per-attempt timeout and retries; raise `CallFailed` at the end.
+
+    Args:
+        backend: the `Backend` (for liveness of a server we started).
+        config: the `LLMConfig` (timeout_s, max_retries, retry_backoff_s, retry_backoff_max_s).
+        ledger: counts each attempt and each retry by kind.
+        make_call: starts one attempt; returns the reply message.
+    """
+
+    def count_retry(retry_state) -> None:
+        ledger.record_retry(classify(retry_state.outcome.exception())[0])
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(config.max_retries + 1),
+        wait=_BackoffWithRetryAfter(
+            multiplier=config.retry_backoff_s, max=config.retry_backoff_max_s
+        ),
+        retry=retry_if_exception(_is_retryable),
+        before_sleep=count_retry,
+        reraise=True,
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                return await _attempt(backend, config, ledger, make_call)
+    except Exception as error:  # noqa: BLE001 -- every failure becomes a typed CallFailed
+        raise _as_call_failed(backend, error) from error
+    raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+
+async def _attempt(backend, config, ledger, make_call) -> BaseMessage:
+    if not backend.alive():
+        raise _ServerGone(backend.server.exit_message())
+    ledger.record_call()
+    try:
+        async with asyncio.timeout(config.timeout_s):
+            return await make_call()
+    except TimeoutError as error:
+        raise TimeoutError(f"no reply within {config.timeout_s:g} s") from error
+
+
+def _as_call_failed(backend, error: BaseException) -> CallFailed:
+    kind, _ = classify(error)
+    if kind == "transport" and not backend.alive():
+        return CallFailed("server_died", backend.server.exit_message())
+    if kind == "transport" and _refused(error):
+        where = backend.base_url or "the server"
+        return CallFailed("server_died", f"{where} refuses connections (server down?)")
+    rejected = isinstance(error, openai.BadRequestError | openai.UnprocessableEntityError)
+    return CallFailed(
+        kind, f"{type(error).__name__}: {str(error)[:300]}", rejected_request=rejected
+    )
