@@ -22,12 +22,18 @@ _PKG = "recagora.item_space.datasets"
 # name -> "module:function" returning a DatasetSource. One line per dataset.
 DATASETS: dict[str, str] = {
     "ml-100k": f"{_PKG}.movielens:ml100k_source",
+    "video-games": f"{_PKG}.amazon2018:video_games_source",
+    "cds-vinyl": f"{_PKG}.amazon2018:cds_vinyl_source",
+    "games-semids": f"{_PKG}.semantic_ids:games_source",
 }
 
 # format -> "module:function" loader(path, *, name, **options) -> Dataset.
 FORMATS: dict[str, str] = {
     "movielens": f"{_PKG}.movielens:load_grouplens",
+    "amazon2018": f"{_PKG}.amazon2018:load_amazon2018",
+    "semantic_ids": f"{_PKG}.semantic_ids:load_semantic_ids",
     "atomic": f"{_PKG}.atomic:load_atomic",
+    "tabular": f"{_PKG}.tabular:load_tabular",
 }
 
 TABULAR_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".txt")

@@ -1,0 +1,64 @@
+"""MindRec's Amazon Games with semantic IDs, from ../shared/data; malformed copies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from recagora.item_space.datasets import load_dataset
+from recagora.item_space.errors import DatasetError
+
+
+@pytest.fixture(scope="module")
+def games():
+    return load_dataset("games-semids")
+
+
+def test_games_semantic_ids_has_every_item_with_four_codes(games):
+    assert len(games.catalog) == 16859
+    first = games.catalog[0]
+    assert first.attributes["semantic_id"] == ("<a_240>", "<b_118>", "<c_21>", "<d_18>")
+    assert first.title == "<a_240><b_118><c_21><d_18>"
+    assert games.meta["code_levels"] == [4]
+    assert len(set(games.catalog.titles)) == 16859  # shared codes are made unique
+
+
+def test_sequences_match_user_sequence_txt(games, shared_data):
+    lines = (
+        (shared_data / "amazon-Games-semantic-ids" / "user_sequence.txt").read_text().splitlines()
+    )
+    frame = games.interactions.frame.sort_values(["user", "timestamp"], kind="stable")
+    sequences = frame.groupby("user", sort=False)["item"].agg(list)
+    assert len(sequences) == len(lines) == 50546
+    for line in lines[::250]:
+        user, *items = line.split()
+        assert sequences[user] == [games.catalog.id_of_key(item) for item in items]
+
+
+def test_leave_one_out_is_the_default_protocol(games):
+    split = games.split(max_history=20)
+    assert split.protocol == "loo"
+    assert split.sizes()["test"] == 50546
+    assert split.sizes()["train"] == len(games.interactions) - 3 * 50546
+
+
+def test_bad_json_and_missing_sequences_are_one_line_errors(tmp_path):
+    (tmp_path / "Toy.index.json").write_text('{"0": ["<a_1>", "<b_2>"], "1": ')
+    (tmp_path / "Toy.inter.json").write_text('{"u": [0, 1]}')
+    with pytest.raises(DatasetError, match=r"bad JSON in .*Toy\.index\.json at line 1"):
+        load_dataset(tmp_path, cache=False)
+    (tmp_path / "Toy.index.json").write_text(json.dumps({"0": ["<a_1>"], "1": ["<a_2>"]}))
+    (tmp_path / "Toy.inter.json").unlink()
+    with pytest.raises(DatasetError, match="no Toy.inter.json or user_sequence.txt"):
+        load_dataset(tmp_path, cache=False)
+
+
+def test_sequence_naming_an_unknown_item_is_reported(tmp_path):
+    (tmp_path / "Toy.index.json").write_text(json.dumps({"0": ["<a_1>"], "1": ["<a_2>"]}))
+    (tmp_path / "Toy.inter.json").write_text(json.dumps({"u": [0, 1, 7]}))
+    with pytest.raises(DatasetError, match=r"absent from the item list, e.g. \['7'\]"):
+        load_dataset(tmp_path, cache=False)
+    (tmp_path / "Toy.inter.json").write_text(json.dumps({"u": [0, 1, 0]}))
+    toy = load_dataset(tmp_path, cache=False)
+    assert toy.interactions.histories()["u"].items == [0, 1, 0]
