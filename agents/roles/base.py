@@ -1,0 +1,365 @@
+"""Shared types of the TriRec roles: the user cohort, each role's batch output, the role protocols.
+
+Every role works on a whole COHORT at once: `idx` (m,) int64 are the positions of the
+users handled this call (usually the active ones) in the `UserCohort`; every array an
+output carries is aligned with `idx`. Outputs carry `events`: plain JSON-able dicts the
+environment appends to its event log. Agents never write files and never mutate their
+inputs: state goes in, new state comes out (so a LangGraph checkpoint can hold it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from recagora.item_space.types import Catalog
+
+RECENT_DECAY = 0.9  # weight of an item one step older in the "recent taste" vector
+
+
+@dataclass(frozen=True)
+class UserCohort:
+    """The simulated users and what they have consumed so far.
+
+    keys: (n,) dataset user keys.
+    histories: n lists of dense item ids, oldest first (training history + consumed in the run).
+    memories: (n,) persona/memory text the LLM roles read and rewrite.
+    history_sum: (n, d) float32 sum of the history items' vectors.
+    history_len: (n,) int64 number of items in the history.
+    recent_sum: (n, d) float32 sum of history vectors weighted RECENT_DECAY**age (age 0 = last).
+    category_counts: (n, C) float32 how often each catalog category occurs in the history.
+    satisfaction: (n,) float64 in [0, 1], see `satisfaction.py`.
+    idle_rounds: (n,) int64 consecutive rounds without consumption.
+    active: (n,) bool, False once the user left the platform.
+    """
+
+    keys: tuple[str, ...]
+    histories: tuple[tuple[int, ...], ...]
+    memories: tuple[str, ...]
+    history_sum: np.ndarray
+    history_len: np.ndarray
+    recent_sum: np.ndarray
+    category_counts: np.ndarray
+    satisfaction: np.ndarray
+    idle_rounds: np.ndarray
+    active: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def taste_vectors(self, idx: np.ndarray) -> np.ndarray:
+        """(m, d) float32 L2-normalised mean history vector (TriRec's user embedding)."""
+        return _normalise(self.history_sum[idx])
+
+    def recent_vectors(self, idx: np.ndarray) -> np.ndarray:
+        """(m, d) float32 L2-normalised recency-weighted history vector."""
+        return _normalise(self.recent_sum[idx])
+
+    def active_indices(self) -> np.ndarray:
+        """(m,) int64 positions of the users still on the platform."""
+        return np.flatnonzero(self.active).astype(np.int64)
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What the roles read from the catalog, computed once.
+
+    vectors: (N, d) float32 L2-normalised item vectors.
+    categories: (N, C) float32 indicator over the C most frequent category labels (C may be 0).
+    popularity: (N,) int64 training interactions per item.
+    """
+
+    catalog: Catalog
+    vectors: np.ndarray
+    categories: np.ndarray
+    category_labels: tuple[str, ...]
+    popularity: np.ndarray
+
+    @classmethod
+    def from_catalog(
+        cls, catalog: Catalog, popularity: np.ndarray | None = None, max_categories: int = 64
+    ) -> ItemFacts:
+        """Needs `catalog.vectors`.
+
+        popularity: (N,) TRAINING interactions per item (e.g. `split.train_interactions.item_counts(N)`);
+            None = `catalog.popularity`, else zeros.
+        """
+        if catalog.vectors is None:
+            raise ValueError(f"catalog {catalog.name!r} has no vectors: embed it first")
+        matrix, labels = _category_matrix(catalog, max_categories)
+        popularity = catalog.popularity if popularity is None else popularity
+        if popularity is None:
+            popularity = np.zeros(len(catalog), np.int64)
+        vectors = _normalise(np.asarray(catalog.vectors, np.float32))
+        return cls(catalog, vectors, matrix, tuple(labels), np.asarray(popularity, np.int64))
+
+    def __len__(self) -> int:
+        return len(self.catalog)
+
+
+def _category_matrix(catalog: Catalog, max_categories: int) -> tuple[np.ndarray, list[str]]:
+    """(N, C) float32 item x category indicator over the C most frequent labels, and the labels."""
+    counts: dict[str, int] = {}
+    for item in catalog.items:
+        for label in item.categories:
+            counts[label] = counts.get(label, 0) + 1
+    labels = sorted(counts, key=lambda name: (-counts[name], name))[:max_categories]
+    column = {name: j for j, name in enumerate(labels)}
+    matrix = np.zeros((len(catalog), len(labels)), dtype=np.float32)
+    for item in catalog.items:
+        for label in item.categories:
+            if label in column:
+                matrix[item.id, column[label]] = 1.0
+    return matrix, labels
+
+
+def build_cohort(
+    facts: ItemFacts,
+    keys: Sequence[str],
+    histories: Sequence[Sequence[int]],
+    memories: Sequence[str],
+    initial_satisfaction: float = 0.5,
+) -> UserCohort:
+    """A fresh cohort from training histories (never the held-out items: that is the caller's split).
+
+    Args:
+        facts: the catalog's vectors and categories.
+        keys, histories, memories: one entry per user (see `persona.persona_memory`).
+        initial_satisfaction: everyone's satisfaction in round 0, in [0, 1].
+    """
+    n, dim = len(keys), facts.vectors.shape[1]
+    cohort = UserCohort(
+        keys=tuple(str(key) for key in keys),
+        histories=tuple(() for _ in range(n)),
+        memories=tuple(memories),
+        history_sum=np.zeros((n, dim), np.float32),
+        history_len=np.zeros(n, np.int64),
+        recent_sum=np.zeros((n, dim), np.float32),
+        category_counts=np.zeros((n, facts.categories.shape[1]), np.float32),
+        satisfaction=np.full(n, initial_satisfaction, np.float64),
+        idle_rounds=np.zeros(n, np.int64),
+        active=np.ones(n, bool),
+    )
+    return append_consumed(cohort, facts, np.arange(n), [list(h) for h in histories])
+
+
+def append_consumed(
+    cohort: UserCohort, facts: ItemFacts, idx: np.ndarray, consumed: Sequence[Sequence[int]]
+) -> UserCohort:
+    """A new cohort where user idx[r] has consumed `consumed[r]` (oldest first)."""
+    categories, vectors = facts.categories, facts.vectors
+    history_sum, recent_sum = cohort.history_sum.copy(), cohort.recent_sum.copy()
+    history_len, counts = cohort.history_len.copy(), cohort.category_counts.copy()
+    histories = list(cohort.histories)
+    for row, items in zip(idx.tolist(), consumed, strict=True):
+        if not items:
+            continue
+        ids = np.asarray(items, dtype=np.int64)
+        decay = RECENT_DECAY ** np.arange(len(ids) - 1, -1, -1, dtype=np.float32)
+        history_sum[row] += vectors[ids].sum(axis=0)
+        recent_sum[row] = recent_sum[row] * RECENT_DECAY ** len(ids) + decay @ vectors[ids]
+        history_len[row] += len(ids)
+        counts[row] += categories[ids].sum(axis=0)
+        histories[row] = histories[row] + tuple(int(i) for i in ids)
+    return replace(
+        cohort,
+        histories=tuple(histories),
+        history_sum=history_sum,
+        history_len=history_len,
+        recent_sum=recent_sum,
+        category_counts=counts,
+    )
+
+
+@dataclass(frozen=True)
+class Promotions:
+    """Item agents' self-promotions for one round.
+
+    texts: m lists of k strings aligned with the candidates ("" = no promotion).
+    """
+
+    texts: list[list[str]]
+    events: list[dict] = field(default_factory=list)
+
+    def take(self, order: np.ndarray) -> Promotions:
+        """The same promotions re-aligned with re-ranked slates: row r takes columns order[r]."""
+        texts = [
+            [row[j] for j in cols] for row, cols in zip(self.texts, order.tolist(), strict=True)
+        ]
+        return Promotions(texts=texts, events=[])
+
+    @classmethod
+    def empty(cls, shape: tuple[int, int]) -> Promotions:
+        """No promotion for any of (m, K) candidates."""
+        return cls(texts=[[""] * shape[1] for _ in range(shape[0])])
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The user agent's relevance scores r(u, i) in [0, 10].
+
+    scores: (m, k) float64 aligned with the candidates; an unscored candidate gets 0.
+    complete: (m,) bool, True when every candidate got a score (after the retries).
+    reasons: (m,) the user's one-line reason ("" when none).
+    """
+
+    scores: np.ndarray
+    complete: np.ndarray
+    reasons: list[str]
+    events: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reranked:
+    """The platform's final slates.
+
+    slates: (m, K) int64 item ids, best first; order: (m, K) int64 candidate columns, best
+    first (slates = take_along_axis(candidates, order)); exposure: the state after these users.
+    """
+
+    slates: np.ndarray
+    order: np.ndarray
+    exposure: ExposureState
+    events: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Responses:
+    """What users did with their slate.
+
+    chosen: (m,) int64 consumed item id, -1 = consumed nothing.
+    round_satisfaction: (m,) float64 in [0, 1], this round's satisfaction signal q_t.
+    """
+
+    chosen: np.ndarray
+    round_satisfaction: np.ndarray
+    events: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExposureState:
+    """The platform's position-weighted exposure per popularity group, across users AND rounds.
+
+    group_weight: (G,) float64 sum of w(k) over every slot filled from group g; total: its sum.
+    """
+
+    group_weight: np.ndarray
+    total: float = 0.0
+
+    @classmethod
+    def empty(cls, n_groups: int) -> ExposureState:
+        return cls(group_weight=np.zeros(n_groups, np.float64), total=0.0)
+
+
+@runtime_checkable
+class UserAgent(Protocol):
+    """Scores candidates, consumes from the slate, may leave, reflects (TriRec user agent)."""
+
+    name: str
+
+    async def score(
+        self, cohort: UserCohort, idx: np.ndarray, candidates: np.ndarray, promotions: Promotions
+    ) -> Scores: ...
+
+    async def respond(
+        self,
+        cohort: UserCohort,
+        idx: np.ndarray,
+        slates: np.ndarray,
+        promotions: Promotions,
+        rng: np.random.Generator,
+    ) -> Responses: ...
+
+    async def reflect(
+        self,
+        cohort: UserCohort,
+        idx: np.ndarray,
+        slates: np.ndarray,
+        responses: Responses,
+        rng: np.random.Generator,
+    ) -> tuple[UserCohort, list[dict]]: ...
+
+
+@runtime_checkable
+class ItemAgent(Protocol):
+    """Writes self-promotions and keeps a buffered memory per item (TriRec item agent)."""
+
+    name: str
+
+    def init_state(self) -> ItemMemoryState: ...
+
+    async def promote(
+        self, state: ItemMemoryState, cohort: UserCohort, idx: np.ndarray, candidates: np.ndarray
+    ) -> Promotions: ...
+
+    async def update_memory(
+        self,
+        state: ItemMemoryState,
+        cohort: UserCohort,
+        idx: np.ndarray,
+        candidates: np.ndarray,
+        promotions: Promotions,
+    ) -> tuple[ItemMemoryState, list[dict]]: ...
+
+
+@runtime_checkable
+class PlatformAgent(Protocol):
+    """Generates candidates and re-ranks them (TriRec platform agent)."""
+
+    name: str
+
+    def init_exposure(self) -> ExposureState: ...
+
+    def candidates(
+        self,
+        cohort: UserCohort,
+        idx: np.ndarray,
+        rng: np.random.Generator,
+        targets: np.ndarray | None = None,
+    ) -> np.ndarray: ...
+
+    def rerank(
+        self,
+        exposure: ExposureState,
+        cohort: UserCohort,
+        idx: np.ndarray,
+        candidates: np.ndarray,
+        scores: Scores,
+    ) -> Reranked: ...
+
+
+@dataclass(frozen=True)
+class ItemMemoryState:
+    """Item memories that differ from the catalog facts, and the promotions waiting to be folded in.
+
+    memories: item id -> current memory text (absent = the catalog facts).
+    buffers: item id -> served (audience, promotion) pairs not yet folded into the memory.
+    rewrites: item id -> how many times the memory was rewritten.
+    """
+
+    memories: dict[int, str] = field(default_factory=dict)
+    buffers: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    rewrites: dict[int, int] = field(default_factory=dict)
+
+
+def pair_cosine(
+    users: np.ndarray, vectors: np.ndarray, candidates: np.ndarray, block: int = 8192
+) -> np.ndarray:
+    """(m, K) float32 dot products users[r] . vectors[candidates[r, j]], in blocks of users.
+
+    users: (m, d); vectors: (N, d); candidates: (m, K) int64. Blocking keeps the gathered
+    (block, K, d) tensor small at 100k users.
+    """
+    out = np.empty(candidates.shape, np.float32)
+    for start in range(0, len(candidates), block):
+        part = slice(start, start + block)
+        out[part] = np.einsum("md,mkd->mk", users[part], vectors[candidates[part]])
+    return out
