@@ -1,0 +1,36 @@
+"""The scenario registry: one visible list of names -> "module:attribute" strings.
+
+Entries resolve lazily (importlib on first use), so listing scenarios imports
+nothing heavy (Gymnasium's entry points, style-anchors P9). Each target is a
+`ScenarioSpec` (see `recagora.environments.scenario`). Bump the version suffix in
+a spec's `version` when its dynamics or prompts change results.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from recagora.environments.scenario import ScenarioSpec, UnknownScenario
+from recagora.item_space.errors import did_you_mean
+
+SCENARIOS: dict[str, str] = {
+    "trirec": "recagora.environments.trirec.scenario:TRIREC",
+}
+
+
+def scenario_names() -> list[str]:
+    """Registered scenario names, sorted."""
+    return sorted(SCENARIOS)
+
+
+def get_scenario(name: str) -> ScenarioSpec:
+    """The spec registered under `name`.
+
+    Raises:
+        UnknownScenario: no such name (the message suggests the closest one).
+    """
+    if name not in SCENARIOS:
+        hint = did_you_mean(name, SCENARIOS) or f" (known: {', '.join(scenario_names())})"
+        raise UnknownScenario(f"unknown scenario {name!r}{hint}")
+    module_name, attribute = SCENARIOS[name].split(":")
+    return getattr(importlib.import_module(module_name), attribute)

@@ -1,0 +1,114 @@
+"""The run's append-only event log, `events.jsonl`, written one ROUND at a time.
+
+Exactly-once on top of at-least-once: a scenario's `record_round` node may run twice
+for the same round (a run killed after writing but before LangGraph committed the
+checkpoint re-runs the node on resume). The log therefore remembers which rounds are
+complete on disk and skips them. A round is complete when its closing
+`{"kind": "round_end"}` line is on disk; lines of a round cut short by a kill are
+truncated when the log is opened, so a resume never duplicates or half-writes a round.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+ROUND_END = "round_end"
+
+
+class EventLog:
+    """Append-only JSONL writer with per-round idempotency (see module docstring).
+
+    Each event is a JSON object; the log adds `seq` (0-based position in the file).
+    Every write is flushed and fsync'ed before the round counts as done.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.touch(exist_ok=True)
+        self._complete_rounds, keep_bytes, self._seq = _scan(self.path)
+        with self.path.open("r+b") as handle:
+            handle.truncate(keep_bytes)
+
+    @property
+    def complete_rounds(self) -> set[int]:
+        """Rounds whose events are fully on disk."""
+        return set(self._complete_rounds)
+
+    def write_round(self, round_index: int, events: Sequence[dict[str, Any]]) -> bool:
+        """Append `events` of `round_index` and its closing marker; False if already on disk."""
+        if round_index in self._complete_rounds:
+            return False
+        closing = {"kind": ROUND_END, "round": round_index, "n_events": len(events)}
+        with self.path.open("a", encoding="utf-8") as handle:
+            for event in [*events, closing]:
+                handle.write(json.dumps({"seq": self._seq, **event}, default=_jsonable) + "\n")
+                handle.flush()
+                self._seq += 1
+            os.fsync(handle.fileno())
+        self._complete_rounds.add(round_index)
+        return True
+
+    def write_once(self, event: dict[str, Any]) -> None:
+        """Append one event outside the round structure (run start/end, pauses)."""
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"seq": self._seq, **event}, default=_jsonable) + "\n")
+            handle.flush()
+        self._seq += 1
+
+
+def read_events(path: Path) -> Iterator[dict[str, Any]]:
+    """Events of a log in file order (skips nothing; use for replay and reports)."""
+    with Path(path).open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def round_events(path: Path, drop_seq: bool = True) -> list[dict[str, Any]]:
+    """Events belonging to rounds (round markers included), optionally without `seq`."""
+    rows = [e for e in read_events(path) if "round" in e]
+    if drop_seq:
+        rows = [{k: v for k, v in e.items() if k != "seq"} for e in rows]
+    return rows
+
+
+def _scan(path: Path) -> tuple[set[int], int, int]:
+    """(complete rounds, bytes to keep, next seq): everything after the last closed round
+    that is not a run-level event is an unfinished round and gets cut."""
+    complete: set[int] = set()
+    keep = 0
+    kept_lines = 0
+    offset = 0
+    lines = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            offset += len(raw)
+            lines += 1
+            event = _parse(raw)
+            if event is None:
+                break
+            if event.get("kind") == ROUND_END:
+                complete.add(int(event["round"]))
+            if event.get("kind") == ROUND_END or "round" not in event:
+                keep, kept_lines = offset, lines
+    return complete, keep, kept_lines
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    if not raw.endswith(b"\n"):
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    """numpy scalars/arrays -> Python; anything else -> str."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
