@@ -74,7 +74,7 @@ def _start_server(spec: BackendSpec, config: LLMConfig) -> ManagedServer | None:
             spec.gguf_path,
             spec.model,
             n_ctx=config.n_ctx,
-            n_threads=config.n_threads,
+            n_threads=config.resolved_n_threads(),
             ready_timeout_s=config.server_ready_timeout_s,
         )
     if spec.kind == "vllm":

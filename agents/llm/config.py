@@ -86,7 +86,12 @@ class LLMConfig:
         metadata={"help": "seconds to wait for a started llama.cpp server (vllm: 10x) to answer"},
     )
     n_ctx: int = field(default=2048, metadata={"help": "llamacpp: context length in tokens"})
-    n_threads: int = field(default=2, metadata={"help": "llamacpp: CPU threads of the server"})
+    n_threads: int | None = field(
+        default=None,
+        metadata={
+            "help": "llamacpp: server CPU threads; None = half the cores, 1 to 4 (llama.cpp spin-waits, so oversubscribing a busy machine is 10x slower)"
+        },
+    )
     vllm_args: list[str] = field(
         default_factory=list,
         metadata={"help": "vllm: extra `vllm serve` arguments, e.g. ['--max-model-len', '4096']"},
@@ -117,6 +122,9 @@ class LLMConfig:
                 f"LLMConfig.structured_mode={self.structured_mode!r} is unknown"
                 f"{did_you_mean(self.structured_mode, MODES)}; use one of {', '.join(MODES)}"
             )
+
+    def resolved_n_threads(self) -> int:
+        return self.n_threads or max(1, min(4, (os.cpu_count() or 2) // 2))
 
     def resolved_base_url(self) -> str | None:
         return self.base_url or os.environ.get("OPENAI_BASE_URL") or None

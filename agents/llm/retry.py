@@ -42,8 +42,18 @@ class _ServerGone(Exception):
     """The server we started has exited (never retried)."""
 
 
+def rejects_response_format(error: BaseException) -> bool:
+    """The server refused the request's `response_format` (llama-cpp-python answers 500 to
+    "json_schema", with a pydantic error naming the accepted types; others answer 400/422)."""
+    if not isinstance(error, openai.APIStatusError) or error.status_code not in (400, 422, 500):
+        return False
+    return any(word in str(error) for word in ("response_format", "json_schema", "json_object"))
+
+
 def classify(error: BaseException) -> tuple[str, bool]:
     """(failure kind, retryable) for an exception raised by a chat-model call."""
+    if rejects_response_format(error):
+        return "other", False
     if isinstance(error, TimeoutError | openai.APITimeoutError):
         return "timeout", True
     if isinstance(error, openai.RateLimitError):
@@ -146,7 +156,9 @@ def _as_call_failed(backend, error: BaseException) -> CallFailed:
     if kind == "transport" and _refused(error):
         where = backend.base_url or "the server"
         return CallFailed("server_died", f"{where} refuses connections (server down?)")
-    rejected = isinstance(error, openai.BadRequestError | openai.UnprocessableEntityError)
+    rejected = rejects_response_format(error) or isinstance(
+        error, openai.BadRequestError | openai.UnprocessableEntityError
+    )
     return CallFailed(
         kind, f"{type(error).__name__}: {str(error)[:300]}", rejected_request=rejected
     )
