@@ -17,8 +17,11 @@ depend on how ties are broken.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -101,3 +104,49 @@ def popularity_groups(
     totals = np.bincount(group[order], weights=counts[order], minlength=n_groups)
     share = totals / totals.sum() if totals.sum() > 0 else np.zeros(n_groups)
     return PopularityGroups(group=group, share=share, sizes=sizes, counts=counts)
+
+
+def save_popularity_curve(counts: np.ndarray, path: Path, *, title: str) -> Path:
+    """Save the popularity curve (items ranked by count, log-scaled counts) as a PNG.
+
+    Written to a temp file then renamed, so a failure leaves no partial PNG behind.
+    Items with zero count cannot sit on a log axis; the legend says how many there are.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ranked = np.sort(np.asarray(counts))[::-1]
+    seen = ranked[ranked > 0]
+    figure, axis = plt.subplots(figsize=(6, 4), dpi=100)
+    try:
+        axis.plot(
+            np.arange(1, len(seen) + 1),
+            seen,
+            color="tab:blue",
+            label=f"{len(seen)} items seen in training",
+        )
+        axis.set(
+            yscale="log",
+            xlabel="item rank (most popular first)",
+            ylabel="training interactions",
+            title=title,
+        )
+        axis.plot([], [], " ", label=f"{len(ranked) - len(seen)} items never seen")
+        axis.legend(loc="upper right")
+        figure.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            dir=path.parent, suffix=".png.tmp", delete=False
+        ) as handle:
+            temporary = Path(handle.name)
+        try:
+            figure.savefig(temporary, format="png")
+            temporary.chmod(0o644)  # NamedTemporaryFile creates 0600 files
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+    finally:
+        plt.close(figure)
+    return path

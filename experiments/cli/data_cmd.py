@@ -1,0 +1,116 @@
+"""`recagora data ...`: list the registered datasets and summarise one (thin over the library)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    help="Inspect datasets: list the registered ones, summarise one with its popularity curve.",
+    no_args_is_help=True,
+)
+
+
+@app.command("list")
+def list_command(
+    counts: bool = typer.Option(
+        True, "--counts/--no-counts", help="Load each available dataset (cached) to count it."
+    ),
+) -> None:
+    """List registered datasets, where they are, whether they are available, and their sizes."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from recagora.item_space.datasets import list_datasets, load_dataset
+
+    table = Table(title="registered datasets")
+    table.add_column("name", no_wrap=True)
+    for column in ("format", "available", "items", "users", "interactions"):
+        table.add_column(
+            column,
+            no_wrap=True,
+            justify="right" if column not in ("format", "available") else "left",
+        )
+    for source in list_datasets():
+        sizes = ["", "", ""]
+        if counts and source.available:
+            summary = load_dataset(source.name).summary()
+            sizes = [f"{summary[key]:,}" for key in ("items", "users", "interactions")]
+        table.add_row(source.name, source.format, "yes" if source.available else "no", *sizes)
+    console = Console(soft_wrap=True)
+    console.print(table)
+    for source in list_datasets():
+        hint = "" if source.available else f"  (missing: {source.how_to_get})"
+        console.print(f"{source.name}: {source.path}{hint}", highlight=False)
+
+
+@app.command("show")
+def show_command(
+    name_or_path: str = typer.Argument(
+        ..., help="A registered dataset name (see `recagora data list`) or a path."
+    ),
+    out: Path = typer.Option(None, "--out", help="Output folder (default: runs/data/<name>/)."),
+    protocol: str = typer.Option("auto", help="Split to report: auto | loo | global_time | given."),
+    format: str = typer.Option(
+        None, "--format", help="Dataset format for a path (default: detected)."
+    ),
+    max_history: int = typer.Option(
+        None, help="Truncate histories to this many items (default: all)."
+    ),
+) -> None:
+    """Counts, sparsity, split sizes and the popularity curve (PNG) of one dataset."""
+    from rich.console import Console
+
+    from recagora.item_space.datasets import load_dataset
+    from recagora.item_space.datasets.report import dataset_report
+    from recagora.item_space.popularity import save_popularity_curve
+
+    dataset = load_dataset(name_or_path, format=format)
+    report, counts = dataset_report(dataset, protocol=protocol, max_history=max_history)
+    folder = out if out is not None else Path("runs") / "data" / dataset.name
+    summary = json.dumps(report, indent=2)  # serialise before writing anything
+    png = save_popularity_curve(
+        counts, folder / "popularity.png", title=f"{dataset.name}: item popularity"
+    )
+    _write_text_atomically(folder / "summary.json", summary)
+    console = Console()
+    console.print(_report_table(report))
+    console.print(f"popularity curve: {png}")
+
+
+def _report_table(report: dict):
+    from rich.table import Table
+
+    table = Table(title=f"dataset {report['name']}", show_header=False)
+    for key in ("format", "items", "users", "interactions", "sparsity", "train_interactions"):
+        if key in report:
+            value = report[key]
+            table.add_row(
+                key,
+                f"{value:.4%}"
+                if key == "sparsity"
+                else f"{value:,}"
+                if isinstance(value, int)
+                else str(value),
+            )
+    if "split" in report:
+        split = report["split"]
+        table.add_row(
+            "split",
+            f"{split['protocol']}: train {split['train']:,} / valid {split['valid']:,} / test {split['test']:,}",
+        )
+    if "popularity_group_shares" in report:
+        shares = ", ".join(f"{share:.3f}" for share in report["popularity_group_shares"])
+        table.add_row("popularity groups (share of training)", shares)
+    return table
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as handle:
+        handle.write(text)
+    Path(handle.name).chmod(0o644)  # NamedTemporaryFile creates 0600 files
+    os.replace(handle.name, path)
