@@ -26,6 +26,7 @@ app = typer.Typer(
 # CLI modules import heavy libraries (torch, faiss, langgraph) inside the command
 # functions, so that `recagora --help` stays fast.
 COMMAND_GROUPS: list[tuple[str, str]] = [
+    ("llm", "recagora.experiments.cli.llm_cmd:app"),
     ("data", "recagora.experiments.cli.data_cmd:app"),
 ]
 # (command name, "module:function") -- one line per top-level command.
