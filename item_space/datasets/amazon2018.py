@@ -74,13 +74,18 @@ def cds_vinyl_source() -> DatasetSource:
 
 
 def load_amazon2018(path: Path, *, name: str) -> Dataset:
-    """Dataset with the files' own split as `given_split` and rebuilt user timelines."""
+    """Dataset with the files' own split as `given_split` and rebuilt user timelines.
+
+    train.csv names no users; its samples get the rebuilt user ('anon-<n>' for users who
+    never reach valid/test). Titles in items.tsv repeat for some items; the catalog
+    makes them unique (' [id]') and keeps the original in attributes['raw_title'].
+    """
     require_dir(path, "Amazon-2018 folder", FIX)
     catalog, raw_titles = _read_items(path / "items.tsv", name)
     train = _read_train(path / "train.csv", len(catalog))
     valid = _read_eval(path / "valid.csv", raw_titles)
     test = _read_eval(path / "test.csv", raw_titles)
-    events = _rebuild_timelines(train, pd.concat([valid, test], ignore_index=True))
+    events, train_users = _rebuild_timelines(train, pd.concat([valid, test], ignore_index=True))
     interactions = make_interactions(
         catalog,
         events["user"],
@@ -96,8 +101,10 @@ def load_amazon2018(path: Path, *, name: str) -> Dataset:
     )
     given = Split(
         train=[
-            Sample(user="", history=tuple(h), target=t)
-            for h, t in zip(train["history"], train["item_id"], strict=True)
+            Sample(user=user, history=tuple(history), target=target)
+            for user, history, target in zip(
+                train_users, train["history"], train["item_id"].tolist(), strict=True
+            )
         ],
         valid=_eval_samples(valid),
         test=_eval_samples(test),
@@ -195,16 +202,17 @@ def _eval_samples(frame: pd.DataFrame) -> list[Sample]:
     ]
 
 
-def _chain_train_rows(train: pd.DataFrame) -> tuple[list[list[int]], dict[tuple, deque]]:
+def _chain_train_rows(train: pd.DataFrame) -> tuple[list[list[int]], dict[tuple, deque], list[int]]:
     """Group train rows into per-user item sequences.
 
     Rows are sliding windows: a user's sample i has history s_{max(0,i-10)}..s_{i-1} and
     target s_i, so the next sample's history is (history + [target])[-10:]. A history of
     length 1 starts a new sequence. Users are not named in train.csv; two users with the
     same window are told apart first-in-first-out (the rows are in time order).
-    Returns the sequences and the still-open windows -> sequence indices.
+    Returns the sequences, the still-open windows -> sequence indices, and each row's sequence.
     """
     sequences: list[list[int]] = []
+    row_chains: list[int] = []
     open_windows: dict[tuple, deque] = defaultdict(deque)
     for history, target in zip(train["history"], train["item_id"].tolist(), strict=True):
         waiting = open_windows.get(tuple(history))
@@ -214,19 +222,23 @@ def _chain_train_rows(train: pd.DataFrame) -> tuple[list[list[int]], dict[tuple,
             chain = len(sequences)
             sequences.append(list(history))
         sequences[chain].append(target)
+        row_chains.append(chain)
         open_windows[tuple(sequences[chain][-WINDOW:])].append(chain)
-    return sequences, open_windows
+    return sequences, open_windows, row_chains
 
 
-def _rebuild_timelines(train: pd.DataFrame, evaluation: pd.DataFrame) -> pd.DataFrame:
-    """All recoverable events: columns user, item, rating, timestamp, is_eval_target.
+def _rebuild_timelines(
+    train: pd.DataFrame, evaluation: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """(events, train_users): all recoverable events (columns user, item, rating,
+    timestamp, is_eval_target) and the user of each train.csv row.
 
     Train chains are matched to the valid/test user whose first row's history equals the
     chain's last window; unmatched chains become users 'anon-<n>'. Timestamps and ratings
     are known for items inside some valid/test window, else 0 and NaN (all such events
     precede the valid period, so chronology holds).
     """
-    sequences, open_windows = _chain_train_rows(train)
+    sequences, open_windows, row_chains = _chain_train_rows(train)
     evaluation = evaluation.sort_values("timestamp", kind="stable")
     first_rows = evaluation.drop_duplicates("user_id")
     owner = {chain: f"anon-{chain}" for chain in range(len(sequences))}
@@ -238,7 +250,8 @@ def _rebuild_timelines(train: pd.DataFrame, evaluation: pd.DataFrame) -> pd.Data
             history_of[user] = []  # the chain already holds these items
         else:
             history_of[user] = history
-    return _events_frame(sequences, owner, history_of, first_rows, evaluation)
+    train_users = [owner[chain] for chain in row_chains]
+    return _events_frame(sequences, owner, history_of, first_rows, evaluation), train_users
 
 
 def _events_frame(sequences, owner, history_of, first_rows, evaluation) -> pd.DataFrame:

@@ -55,6 +55,16 @@ def test_rebuilt_timelines_regenerate_every_train_window(games):
     assert regenerated == Counter((s.history, s.target) for s in games.given_split.train)
 
 
+def test_train_samples_name_their_rebuilt_user(games):
+    histories = {user: h.items for user, h in games.interactions.histories().items()}
+    for sample in games.given_split.train[::500]:
+        items = histories[sample.user]
+        ends = [i for i in range(1, len(items)) if items[i] == sample.target]
+        assert any(tuple(items[max(0, i - 10) : i]) == sample.history for i in ends)
+    linked = {s.user for s in games.given_split.train} & {s.user for s in games.given_split.test}
+    assert linked and not any(user.startswith("anon-") for user in linked)
+
+
 def test_train_interactions_precede_the_valid_period(games):
     first_valid = min(s.timestamp for s in games.given_split.valid)
     train = games.given_split.train_interactions.frame
