@@ -65,3 +65,17 @@ def test_bad_arguments():
         popularity_groups(np.ones(10), scheme="flwoer")
     with pytest.raises(DatasetError, match="cannot cut 2 items into 8"):
         popularity_groups(np.array([1, 1, 0]), 8)
+
+
+def test_agrees_with_the_metrics_module_groupings():
+    """item_space.metrics.fairness groups too (TriRec numbering 0 = least exposed)."""
+    from recagora.item_space.metrics.fairness import (
+        popularity_groups_flower,
+        popularity_groups_trirec,
+    )
+
+    counts = np.random.default_rng(5).zipf(1.6, size=1001).clip(max=500) * (np.arange(1001) % 9 > 0)
+    flower = popularity_groups(counts, 8, scheme="flower")
+    assert np.array_equal(flower.group, popularity_groups_flower(counts, 8))
+    trirec = popularity_groups(counts, 8, scheme="trirec")
+    assert np.array_equal(trirec.group, 7 - popularity_groups_trirec(counts, 8))
