@@ -106,9 +106,11 @@ class OpenAICompatibleChat(BaseChatModel):
         bound = self.bind(response_format=response_format_for(schema, method))
         return bound | PydanticOutputParser(pydantic_object=schema)
 
-    def close_clients(self) -> None:
-        """Forget the per-loop clients (their loops are gone after a sync batch)."""
-        self._clients.clear()
+    async def aclose_loop_client(self) -> None:
+        """Close this event loop's client (a sync batch's loop ends right after)."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()
 
 
 def _chat_result(completion: Any) -> ChatResult:

@@ -128,13 +128,22 @@ class LLMLayerClient:
 
     def chat_batch_sync(self, requests: list[LLMRequest]) -> list[LLMResult[str]]:
         """`chat_batch` for scripts (works inside a running event loop too, via a thread)."""
-        return _run_sync(self.chat_batch(requests))
+        return _run_sync(self._in_own_loop(self.chat_batch(requests)))
 
     def structured_batch_sync(
         self, requests: list[LLMRequest], schema: type[SchemaT]
     ) -> list[LLMResult[SchemaT]]:
         """`structured_batch` for scripts."""
-        return _run_sync(self.structured_batch(requests, schema))
+        return _run_sync(self._in_own_loop(self.structured_batch(requests, schema)))
+
+    async def _in_own_loop(self, batch):
+        """Run `batch`, then close the HTTP client bound to this short-lived loop."""
+        try:
+            return await batch
+        finally:
+            closer = getattr(self.chat_model, "aclose_loop_client", None)
+            if closer is not None:
+                await closer()
 
     def ask(
         self, prompt: str, schema: type[BaseModel] | None = None, **request_fields
