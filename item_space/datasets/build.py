@@ -22,6 +22,10 @@ def read_frame(
         frame = reader(path, **kwargs)
     except FileNotFoundError as error:
         raise DatasetError(f"file not found: {path} ({fix})") from error
+    except (PermissionError, IsADirectoryError) as error:
+        raise DatasetError(
+            f"cannot read {path}: {error.strerror} (check the path and its permissions)"
+        ) from error
     except pd.errors.EmptyDataError as error:
         raise DatasetError(f"file is empty: {path} ({fix})") from error
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
@@ -39,6 +43,10 @@ def read_json(path: Path, fix: str) -> Any:
             return json.load(handle)
     except FileNotFoundError as error:
         raise DatasetError(f"file not found: {path} ({fix})") from error
+    except (PermissionError, IsADirectoryError) as error:
+        raise DatasetError(
+            f"cannot read {path}: {error.strerror} (check the path and its permissions)"
+        ) from error
     except json.JSONDecodeError as error:
         raise DatasetError(
             f"bad JSON in {path} at line {error.lineno}: {error.msg} ({fix})"

@@ -71,7 +71,11 @@ def _read_sequences(path: Path) -> dict[str, list[str]]:
         ):
             raise DatasetError(f"{path} must be a JSON object user -> list of item ids ({FIX})")
         return {str(user): [str(item) for item in items] for user, items in sequences.items()}
-    lines = [line.split() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, PermissionError) as error:
+        raise DatasetError(f"cannot read {path} as UTF-8 text ({FIX})") from error
+    lines = [line.split() for line in text.splitlines() if line.strip()]
     return {parts[0]: parts[1:] for parts in lines}
 
 

@@ -62,3 +62,13 @@ def test_sequence_naming_an_unknown_item_is_reported(tmp_path):
     (tmp_path / "Toy.inter.json").write_text(json.dumps({"u": [0, 1, 0]}))
     toy = load_dataset(tmp_path, cache=False)
     assert toy.interactions.histories()["u"].items == [0, 1, 0]
+
+
+def test_user_sequence_txt_is_read_when_no_inter_json(tmp_path, shared_data):
+    source = shared_data / "amazon-Games-semantic-ids"
+    (tmp_path / "Games.index.json").write_bytes((source / "Games.index.json").read_bytes())
+    lines = (source / "user_sequence.txt").read_text().splitlines()[:50]
+    (tmp_path / "user_sequence.txt").write_text("\n".join(lines) + "\n")
+    small = load_dataset(tmp_path, cache=False)
+    assert len(small.catalog) == 16859 and small.interactions.n_users == 50
+    assert len(small.interactions) == sum(len(line.split()) - 1 for line in lines)
