@@ -1,0 +1,122 @@
+"""A trained checkpoint as a `Recommender`: prompts from history titles, trie beam search.
+
+This is what the simulation's platform agent receives (experiments/ wires it in):
+``GenerativeRecommender.load(run_dir, catalog).recommend(history, k=10)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from safetensors.torch import load_file
+
+from recagora.item_space.recommender import Ranking
+from recagora.item_space.types import Catalog, UserHistory
+from recagora.training.backbones import Backbone, restore_backbone
+from recagora.training.checkpoints import TOKENIZER, WEIGHTS, check_fingerprint, read_manifest
+from recagora.training.configs import from_dict
+from recagora.training.data import PromptConfig, encode_prompts
+from recagora.training.decoding import constrained_beam_search
+from recagora.training.item_tokenizers import ItemTokenization, generation_titles, tokenize_titles
+from recagora.training.tries import PrefixTrie
+
+
+class GenerativeRecommender:
+    """Ranks catalog items by constrained beam search of a trained generative policy."""
+
+    def __init__(
+        self,
+        backbone: Backbone,
+        items: ItemTokenization,
+        prompt: PromptConfig,
+        titles: Sequence[str],
+        name: str,
+    ):
+        self.backbone, self.items, self.prompt, self.titles, self.name = (
+            backbone,
+            items,
+            prompt,
+            list(titles),
+            name,
+        )
+        self.trie = items.trie.to(backbone.device)
+        self.backbone.model.eval()
+
+    @classmethod
+    def load(
+        cls, checkpoint: str | Path, catalog: Catalog, device: str = "cpu"
+    ) -> GenerativeRecommender:
+        """Rebuild the policy of a run folder (or checkpoint folder) for `catalog`.
+
+        Raises:
+            ModelError: not a checkpoint, or trained on another catalog.
+        """
+        from recagora.training.trainer_base import TrainerConfig
+
+        manifest = read_manifest(Path(checkpoint))
+        config = from_dict(
+            TrainerConfig,
+            {
+                k: v
+                for k, v in manifest["config"].items()
+                if k in TrainerConfig.__dataclass_fields__
+            },
+        )
+        folder = Path(manifest["folder"])
+        tokenizer_json = (
+            (folder / TOKENIZER).read_text() if (folder / TOKENIZER).is_file() else None
+        )
+        backbone = restore_backbone(config.backbone, tokenizer_json)
+        titles = generation_titles(catalog)
+        items = tokenize_titles(titles, backbone.tokenizer, backbone.logits_width)
+        check_fingerprint(manifest, items.fingerprint)
+        backbone.load_trainable_state(load_file(str(folder / WEIGHTS)))
+        backbone.model.to(device)
+        return cls(
+            backbone,
+            items,
+            config.prompt,
+            titles,
+            name=f"{manifest['method']}:{config.backbone.name}",
+        )
+
+    def rank(
+        self, histories: Sequence[Sequence[int]], num_beams: int = 10, batch_size: int = 32
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """(n, num_beams) catalog item ids (-1 pad) and scores for histories, plus the invalid count."""
+        prompts = encode_prompts(histories, self.titles, self.backbone.tokenizer, self.prompt)
+        items, scores, invalid = [], [], 0
+        for start in range(0, len(prompts), batch_size):
+            result = constrained_beam_search(
+                self.backbone, self.trie, prompts[start : start + batch_size], num_beams
+            )
+            items.append(self._to_items(result.items.numpy()))
+            scores.append(result.scores.numpy())
+            invalid += result.invalid
+        return np.concatenate(items), np.concatenate(scores), invalid
+
+    def recommend(
+        self, history: UserHistory, k: int, candidates: Sequence[int] | None = None
+    ) -> Ranking:
+        """Top-k items for `history` by beam search with k beams (restricted to `candidates`)."""
+        trie, units = self.trie, None
+        if candidates is not None:
+            units = np.unique(self.items.unit_of_item[np.asarray(candidates, dtype=np.int64)])
+            sequences = [self.items.sequences[u] for u in units]
+            trie = PrefixTrie.from_sequences(sequences, self.trie.vocab_size).to(
+                self.backbone.device
+            )
+        prompts = encode_prompts([history.items], self.titles, self.backbone.tokenizer, self.prompt)
+        result = constrained_beam_search(self.backbone, trie, prompts, num_beams=k)
+        found = result.items[0].numpy()
+        keep = found >= 0
+        found_units = found[keep] if units is None else units[found[keep]]
+        return Ranking(
+            items=self.items.unit_item[found_units],
+            scores=result.scores[0].numpy()[keep].astype(np.float32),
+        )
+
+    def _to_items(self, units: np.ndarray) -> np.ndarray:
+        return np.where(units >= 0, self.items.unit_item[np.clip(units, 0, None)], -1)

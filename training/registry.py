@@ -1,0 +1,51 @@
+"""The training methods by name, and the library calls behind `recagora train|evaluate`.
+
+Methods are listed here as ``"module:Class"`` strings, resolved on first use (P9).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from recagora.item_space.errors import ConfigError, did_you_mean
+from recagora.item_space.types import Catalog, Sample
+from recagora.training.configs import build_config, save_config
+
+TRAINERS: dict[str, str] = {
+    "sft": "recagora.training.sft_trainer:SFTTrainer",
+    "flower": "recagora.training.flower_trainer:FlowerTrainer",
+}
+
+
+def trainer_class(method: str):
+    """The trainer class of `method` (ConfigError with a did-you-mean when unknown)."""
+    if method not in TRAINERS:
+        raise ConfigError(
+            f"unknown method {method!r}{did_you_mean(method, TRAINERS)}; choose one of {', '.join(TRAINERS)}"
+        )
+    module, attribute = TRAINERS[method].split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def make_trainer(
+    method: str,
+    catalog: Catalog,
+    train: Sequence[Sample],
+    config_path: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    **trainer_kwargs: Any,
+):
+    """A ready trainer: config from defaults < YAML < overrides, data checked, backbone loaded.
+
+    Every input check (config, split, catalog titles, backbone) happens here, before
+    any step runs; the resolved config is written to the run folder.
+    """
+    cls = trainer_class(method)
+    config = build_config(cls.config_class, config_path, overrides)
+    trainer = cls(config, catalog, list(train), **trainer_kwargs)
+    trainer.output_dir.mkdir(parents=True, exist_ok=True)
+    save_config(config, trainer.output_dir / "config.yaml")
+    return trainer
