@@ -31,6 +31,8 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
 ]
 # (command name, "module:function") -- one line per top-level command.
 COMMANDS: list[tuple[str, str]] = [
+    ("train", "recagora.experiments.cli.train_cmd:train"),
+    ("evaluate", "recagora.experiments.cli.train_cmd:evaluate"),
 ]
 
 
