@@ -2,13 +2,13 @@
 
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from recagora.item_space.datasets import shared_data_dir
 from recagora.item_space.metrics import (
     coverage,
     dgu_mgu_flower,
@@ -26,8 +26,7 @@ from recagora.item_space.metrics import (
 @pytest.fixture
 def shared_data() -> Path:
     """The shared datasets folder (RECAGORA_SHARED_DATA, default <repo>/../shared/data)."""
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    return Path(os.environ.get("RECAGORA_SHARED_DATA", default))
+    return shared_data_dir()
 
 
 def test_flower_groups_sort_descending_and_put_remainder_first():

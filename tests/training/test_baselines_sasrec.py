@@ -1,7 +1,6 @@
 """SASRec: trains on real Video_Games samples, ranks, saves/loads, rejects bad input."""
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from recagora.item_space.datasets import shared_data_dir
 from recagora.item_space.errors import ConfigError, DatasetError, ModelError
 from recagora.item_space.metrics import hit_rate_at_k
 from recagora.item_space.recommender import Recommender
@@ -20,8 +20,7 @@ SMALL = {"hidden_size": 32, "n_blocks": 1, "max_len": 10, "dropout": 0.1, "batch
 
 
 def _video_games() -> Path:
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    return Path(os.environ.get("RECAGORA_SHARED_DATA", default)) / "amazon2018-Video_Games"
+    return shared_data_dir() / "amazon2018-Video_Games"
 
 
 def _samples(csv: Path, limit: int) -> list[Sample]:
