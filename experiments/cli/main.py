@@ -31,6 +31,7 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
 ]
 # (command name, "module:function") -- one line per top-level command.
 COMMANDS: list[tuple[str, str]] = [
+    ("ground", "recagora.experiments.cli.ground_cmd:ground"),
     ("train", "recagora.experiments.cli.train_cmd:train"),
     ("evaluate", "recagora.experiments.cli.train_cmd:evaluate"),
 ]
