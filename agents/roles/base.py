@@ -9,6 +9,7 @@ inputs: state goes in, new state comes out (so a LangGraph checkpoint can hold i
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
@@ -151,31 +152,48 @@ def build_cohort(
     return append_consumed(cohort, facts, np.arange(n), [list(h) for h in histories])
 
 
+def history_weights(histories: Sequence[Sequence[int]], n_items: int):
+    """Sparse (U, N) user x item matrices of many histories: counts, and RECENT_DECAY**age weights.
+
+    `counts @ vectors` sums each history's vectors; `decayed @ vectors` is the recent-taste sum.
+    """
+    import scipy.sparse
+
+    lengths = np.fromiter((len(h) for h in histories), np.int64, count=len(histories))
+    rows = np.repeat(np.arange(len(histories)), lengths)
+    cols = np.fromiter(itertools.chain.from_iterable(histories), np.int64, count=int(lengths.sum()))
+    age = np.repeat(np.cumsum(lengths), lengths) - 1 - np.arange(len(cols))  # 0 = most recent
+    shape = (len(histories), n_items)
+    counts = scipy.sparse.csr_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=shape)
+    decayed = scipy.sparse.csr_matrix(
+        ((RECENT_DECAY**age).astype(np.float32), (rows, cols)), shape=shape
+    )
+    return counts, decayed, lengths
+
+
 def append_consumed(
     cohort: UserCohort, facts: ItemFacts, idx: np.ndarray, consumed: Sequence[Sequence[int]]
 ) -> UserCohort:
-    """A new cohort where user idx[r] has consumed `consumed[r]` (oldest first)."""
-    categories, vectors = facts.categories, facts.vectors
+    """A new cohort where user idx[r] (distinct rows) has consumed `consumed[r]` (oldest first)."""
+    counts, decayed, lengths = history_weights(consumed, len(facts))
+    rows = np.asarray(idx, np.int64)
     history_sum, recent_sum = cohort.history_sum.copy(), cohort.recent_sum.copy()
-    history_len, counts = cohort.history_len.copy(), cohort.category_counts.copy()
+    history_len, category_counts = cohort.history_len.copy(), cohort.category_counts.copy()
+    history_sum[rows] += counts @ facts.vectors
+    recent_sum[rows] = recent_sum[rows] * (RECENT_DECAY**lengths)[:, None] + decayed @ facts.vectors
+    history_len[rows] += lengths
+    category_counts[rows] += np.asarray(counts @ facts.categories)
     histories = list(cohort.histories)
-    for row, items in zip(idx.tolist(), consumed, strict=True):
-        if not items:
-            continue
-        ids = np.asarray(items, dtype=np.int64)
-        decay = RECENT_DECAY ** np.arange(len(ids) - 1, -1, -1, dtype=np.float32)
-        history_sum[row] += vectors[ids].sum(axis=0)
-        recent_sum[row] = recent_sum[row] * RECENT_DECAY ** len(ids) + decay @ vectors[ids]
-        history_len[row] += len(ids)
-        counts[row] += categories[ids].sum(axis=0)
-        histories[row] = histories[row] + tuple(int(i) for i in ids)
+    for row, items in zip(rows.tolist(), consumed, strict=True):
+        if len(items):
+            histories[row] = histories[row] + tuple(int(i) for i in items)
     return replace(
         cohort,
         histories=tuple(histories),
         history_sum=history_sum,
         history_len=history_len,
         recent_sum=recent_sum,
-        category_counts=counts,
+        category_counts=category_counts,
     )
 
 

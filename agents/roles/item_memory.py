@@ -81,12 +81,15 @@ def buffer_promotions(
     promotions: Promotions,
 ) -> ItemMemoryState:
     """A new state where every non-empty promotion served this round waits in its item's buffer."""
-    buffers = dict(state.buffers)
+    added: dict[int, list[tuple[str, str]]] = {}
     for user, items, texts in zip(idx.tolist(), candidates.tolist(), promotions.texts, strict=True):
         audience = audience_of(cohort.memories[user])
         for item, text in zip(items, texts, strict=True):
             if text:
-                buffers[item] = (*buffers.get(item, ()), (audience, text))
+                added.setdefault(item, []).append((audience, text))
+    buffers = dict(state.buffers)
+    for item, entries in added.items():
+        buffers[item] = (*buffers.get(item, ()), *entries)
     return replace(state, buffers=buffers)
 
 

@@ -33,6 +33,7 @@ class TemplateItemAgent:
         self.facts = facts
         self.config = config or ItemAgentConfig()
         self._texts: dict[tuple[int, tuple[str, ...], tuple[str, ...]], str] = {}
+        self._by_likes: dict[tuple[int, tuple[str, ...]], str] = {}
 
     def init_state(self) -> ItemMemoryState:
         """Every item starts from its catalog facts (no stored memory)."""
@@ -64,6 +65,12 @@ class TemplateItemAgent:
         )
 
     def _text(self, item: int, likes: tuple[str, ...]) -> str:
+        known = self._by_likes.get((item, likes))
+        if known is None:
+            known = self._by_likes[(item, likes)] = self._render(item, likes)
+        return known
+
+    def _render(self, item: int, likes: tuple[str, ...]) -> str:
         categories = self.facts.catalog[item].categories
         shared = tuple(c for c in likes if c in categories)
         key = (item, shared, () if shared else likes)

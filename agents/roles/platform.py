@@ -9,6 +9,7 @@ target is the TRAINING exposure distribution over equal-size popularity groups.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -96,18 +97,20 @@ class TriRecPlatform:
         """
         k = self.config.n_candidates
         histories = [cohort.histories[i] for i in idx.tolist()]
-        found = self._retrieve(histories, k)
+        found = self._retrieve(histories, cohort.taste_vectors(idx), k)
         found = _fill_missing(found, histories, self.facts.popularity)
         if targets is None:
             return found
         return _insert_targets(found, np.asarray(targets, np.int64), rng)
 
-    def _retrieve(self, histories: list[tuple[int, ...]], k: int) -> np.ndarray:
+    def _retrieve(
+        self, histories: list[tuple[int, ...]], profiles: np.ndarray, k: int
+    ) -> np.ndarray:
         if isinstance(self.source, NeighbourSource):
             return np.asarray(self.source.neighbours_batch(histories, k), np.int64)
         if isinstance(self.source, Recommender):
             return _recommend_each(self.source, histories, k)
-        return exact_neighbours(self.facts.vectors, histories, k)
+        return exact_neighbours(self.facts.vectors, profiles, histories, k)
 
     def rerank(
         self,
@@ -160,22 +163,29 @@ class TriRecPlatform:
 
 
 def exact_neighbours(
-    vectors: np.ndarray, histories: list[tuple[int, ...]], k: int, block: int = 4096
+    vectors: np.ndarray,
+    profiles: np.ndarray,
+    histories: list[tuple[int, ...]],
+    k: int,
+    block: int = 4096,
 ) -> np.ndarray:
-    """(U, k) int64 items with the highest cosine to each history's mean vector, history excluded.
+    """(U, k) int64 items with the highest cosine to each profile, the user's history excluded.
 
-    Blocked brute force (numpy matmul); used when no item space is wired in.
+    profiles: (U, d) unit history mean vectors (the cohort keeps them up to date).
+    Blocked brute force (one matrix product per block); used when no item space is wired in.
     """
     out = np.full((len(histories), k), -1, np.int64)
     for start in range(0, len(histories), block):
         part = histories[start : start + block]
         rows = np.repeat(np.arange(len(part)), [len(h) for h in part])
-        flat = np.fromiter((i for h in part for i in h), np.int64, count=len(rows))
-        profile = np.zeros((len(part), vectors.shape[1]), np.float32)
-        np.add.at(profile, rows, vectors[flat])
-        similarity = profile @ vectors.T  # (B, N)
+        flat = np.fromiter(itertools.chain.from_iterable(part), np.int64, count=len(rows))
+        similarity = profiles[start : start + block] @ vectors.T  # (B, N)
         similarity[rows, flat] = -np.inf
-        top = np.argpartition(-similarity, min(k, vectors.shape[0] - 1), axis=1)[:, :k]
+        top = (
+            np.argpartition(similarity, -k, axis=1)[:, -k:]
+            if k < vectors.shape[0]
+            else np.tile(np.arange(vectors.shape[0]), (len(part), 1))
+        )
         ranked = np.take_along_axis(top, np.argsort(-np.take_along_axis(similarity, top, 1), 1), 1)
         out[start : start + len(part), : ranked.shape[1]] = ranked
     return out

@@ -17,9 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse
 
-from recagora.agents.roles.base import RECENT_DECAY, ItemFacts, UserCohort
+from recagora.agents.roles.base import ItemFacts, UserCohort, history_weights
 
 FEATURES = ("affinity", "recent_affinity", "popularity", "category_taste")
 GATHER_BUDGET = 2**22  # floats per gathered (block, K, d) tensor (16 MiB)
@@ -62,16 +61,7 @@ def _smoothed(counts: np.ndarray) -> np.ndarray:
 
 def from_histories(facts: ItemFacts, histories: Sequence[Sequence[int]]) -> UserFeatures:
     """User features of many histories at once (sparse user x item weights times item arrays)."""
-    lengths = np.array([len(h) for h in histories], np.int64)
-    rows = np.repeat(np.arange(len(histories)), lengths)
-    cols = np.fromiter((i for h in histories for i in h), np.int64, count=int(lengths.sum()))
-    ends = np.repeat(np.cumsum(lengths), lengths)
-    age = ends - 1 - np.arange(len(cols))  # 0 = the most recent item of its history
-    shape = (len(histories), len(facts))
-    counts = scipy.sparse.csr_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=shape)
-    decayed = scipy.sparse.csr_matrix(
-        ((RECENT_DECAY**age).astype(np.float32), (rows, cols)), shape=shape
-    )
+    counts, decayed, _ = history_weights(histories, len(facts))
     return UserFeatures(
         mean=_unit(counts @ facts.vectors),
         recent=_unit(decayed @ facts.vectors),
@@ -121,7 +111,7 @@ def candidate_features(
         part = slice(start, start + block)
         cands = candidates[part]
         item_vecs = facts.vectors[cands]  # (B, K, d)
-        promo = _gather_promotions(promotions, part, item_vecs)
+        promo = _gather_promotions(promotions, part)
         for column, user_vecs in ((0, users.mean[part]), (1, users.recent[part])):
             out[part, :, column] = _perceived_cosine(user_vecs, item_vecs, promo, promotion_weight)
         out[part, :, 2] = popularity[cands]
@@ -130,25 +120,34 @@ def candidate_features(
 
 
 def _gather_promotions(
-    promotions: PromotionVectors | None, part: slice, item_vecs: np.ndarray
-) -> np.ndarray | None:
-    """(B, K, d) promotion vectors, the item's own vector where there is no promotion."""
+    promotions: PromotionVectors | None, part: slice
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(B, K, d) promotion vectors (row 0 where there is none) and the (B, K) bool "has one"."""
     if promotions is None:
         return None
     ids = promotions.ids[part]
-    if not (ids >= 0).any():
+    present = ids >= 0
+    if not present.any():
         return None
-    gathered = promotions.vectors[np.maximum(ids, 0)]
-    return np.where((ids >= 0)[..., None], gathered, item_vecs)
+    return promotions.vectors[np.maximum(ids, 0)], present
 
 
 def _perceived_cosine(
-    users: np.ndarray, items: np.ndarray, promo: np.ndarray | None, rho: float
+    users: np.ndarray, items: np.ndarray, promo: tuple | None, rho: float
 ) -> np.ndarray:
-    """(B, K) cos(u, normalise((1 - rho) v + rho p)); plain cos(u, v) without promotions."""
+    """(B, K) cos(u, normalise((1 - rho) v + rho p)); plain cos(u, v) where there is no promotion.
+
+    With unit u, v, p: |(1 - rho) v + rho p|^2 = (1 - rho)^2 + rho^2 + 2 rho (1 - rho) v.p,
+    so only three dot products per pair are needed (no (B, K, d) mixture is built).
+    """
+    plain = np.einsum("bd,bkd->bk", users, items)
     if promo is None or rho == 0.0:
-        return np.einsum("bd,bkd->bk", users, items)
-    return np.einsum("bd,bkd->bk", users, _unit((1.0 - rho) * items + rho * promo))
+        return plain
+    vectors, present = promo
+    toward = np.einsum("bd,bkd->bk", users, vectors)
+    overlap = np.einsum("bkd,bkd->bk", items, vectors)
+    norm = np.sqrt(np.maximum((1 - rho) ** 2 + rho**2 + 2 * rho * (1 - rho) * overlap, 1e-12))
+    return np.where(present, ((1 - rho) * plain + rho * toward) / norm, plain)
 
 
 def _category_taste(prefs: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -1,0 +1,53 @@
+"""Per-role implementation specs: parsing, defaults, one-line errors with suggestions."""
+
+from __future__ import annotations
+
+import pytest
+
+from recagora.agents.registry import (
+    AGENTS,
+    UnknownAgentError,
+    list_agents,
+    parse_agent_spec,
+    resolve,
+)
+from recagora.item_space.errors import ConfigError
+
+
+def test_a_full_spec_round_trips_and_partial_specs_keep_the_defaults():
+    mix = parse_agent_spec("user=llm,item=surrogate,platform=trirec")
+    assert (mix.user, mix.item, mix.platform) == ("llm", "surrogate", "trirec")
+    assert str(parse_agent_spec(str(mix))) == str(mix)
+    partial = parse_agent_spec("item=surrogate", default="user=surrogate,item=llm,platform=trirec")
+    assert str(partial) == "user=surrogate,item=surrogate,platform=trirec"
+    assert parse_agent_spec("user=surrogate,item=surrogate").uses_llm() is False
+    assert mix.versions()["user"] == "llm@v0"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("usr=llm", "unknown agent role 'usr' (did you mean 'user'?)"),
+        ("user=surogate", "unknown user implementation 'surogate' (did you mean 'surrogate'?)"),
+        ("user", "is not role=impl"),
+        ("user=llm,user=surrogate", "names role 'user' twice"),
+    ],
+)
+def test_bad_specs_are_one_line_config_errors(spec, message):
+    with pytest.raises(UnknownAgentError) as caught:
+        parse_agent_spec(spec)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert isinstance(caught.value, ConfigError)
+
+
+def test_every_registered_entry_resolves_to_a_class_with_its_role_methods():
+    methods = {
+        "user": ("score", "respond", "reflect"),
+        "item": ("promote", "update_memory", "init_state"),
+        "platform": ("candidates", "rerank", "init_exposure"),
+    }
+    for role, impls in list_agents().items():
+        for impl in impls:
+            cls = resolve(role, impl)
+            assert all(callable(getattr(cls, m)) for m in methods[role]), (role, impl)
+    assert set(AGENTS) == set(methods)
