@@ -331,9 +331,10 @@ def paper_days(catalog: Catalog) -> np.ndarray:
     )
 
 
-def paper_text(item: Item) -> str:
-    """Title and abstract, the input PaperEval's scorer and judge see."""
-    return f"Title: {item.title}\nAbstract: {item.text or '(no abstract)'}"
+def paper_text(item: Item, abstract_chars: int | None = None) -> str:
+    """Title and abstract (cut at `abstract_chars` when given): what PaperEval's scorer sees."""
+    abstract = item.text[:abstract_chars] if abstract_chars else item.text
+    return f"Title: {item.title}\nAbstract: {abstract or '(no abstract)'}"
 
 
 def _none_to_nan(value) -> float:
@@ -344,3 +345,41 @@ def _iso_to_days(value) -> float:
     if not value:
         return float("nan")
     return float((dt.date.fromisoformat(value) - dt.date(1970, 1, 1)).days)
+
+
+def concurrent_work(
+    query_vectors: np.ndarray,
+    query_days: np.ndarray,
+    corpus_vectors: np.ndarray,
+    corpus_days: np.ndarray,
+    gamma: float,
+    k: int,
+    exclude: list[int | None] | None = None,
+) -> list[list[int]]:
+    """PaperEval's domain-aware retrieval (Zheng et al., AAAI'26, section 3.2).
+
+    Corpus papers whose cosine similarity with the query exceeds `gamma` are the
+    related work; of those, the `k` closest in date are the concurrent work. Papers
+    without a date come after dated ones; ties (and undated papers) go by similarity.
+
+    Args:
+        query_vectors: (Q, d) unit vectors (a keyphrase or the target paper).
+        query_days: (Q,) days since epoch, NaN when unknown.
+        corpus_vectors: (N, d) unit vectors; corpus_days: (N,) days, NaN when unknown.
+        gamma: cosine threshold; k: papers kept per query.
+        exclude: per query, a corpus id to leave out (the target itself) or None.
+
+    Returns:
+        Q lists of at most k corpus ids, closest in date first (empty when nothing passes gamma).
+    """
+    similarity = np.asarray(query_vectors, np.float32) @ np.asarray(corpus_vectors, np.float32).T
+    chosen = []
+    for row, sims in enumerate(similarity):
+        candidates = np.flatnonzero(sims > gamma)
+        if exclude is not None and exclude[row] is not None:
+            candidates = candidates[candidates != exclude[row]]
+        gap = np.abs(corpus_days[candidates] - query_days[row])
+        gap = np.where(np.isnan(gap), np.inf, gap)
+        order = np.lexsort((-sims[candidates], gap))  # primary key: date gap; then similarity
+        chosen.append([int(c) for c in candidates[order][:k]])
+    return chosen

@@ -1,0 +1,134 @@
+"""PaperEval scorer: losses against hand-computed values, learning, split, checkpoint."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from recagora.item_space.errors import ConfigError
+from recagora.training.papereval.config import PaperScorerConfig
+from recagora.training.papereval.losses import (
+    listmle_loss,
+    listnet_loss,
+    mse_loss,
+    progressive_listmle_loss,
+    step_temperatures,
+)
+from recagora.training.papereval.ranking_metrics import graded_ndcg_at_k, ranking_report
+from recagora.training.papereval.trainer import PaperScorerTrainer, load_scorer, split_papers
+
+
+def test_listmle_matches_hand_computation():
+    scores, labels = torch.tensor([1.0, 2.0, 0.0]), torch.tensor([3.0, 1.0, 2.0])
+    # True order by label: paper 0 (s=1), paper 2 (s=0), paper 1 (s=2).
+    e = math.e
+    expected = -(math.log(e / (e + 1 + e**2)) + math.log(1 / (1 + e**2)) + math.log(1.0))
+    assert float(listmle_loss(scores, labels)) == pytest.approx(expected, rel=1e-6)
+    # Temperature divides the scores.
+    halved = -(math.log(e**2 / (e**2 + 1 + e**4)) + math.log(1 / (1 + e**4)))
+    assert float(listmle_loss(scores, labels, temperature=0.5)) == pytest.approx(halved, rel=1e-6)
+
+
+def test_temperatures_anneal_linearly_to_tau_min():
+    assert step_temperatures(4, 1.0, 0.2).tolist() == pytest.approx([0.8, 0.6, 0.4, 0.2])
+
+
+def test_progressive_listmle_sums_the_steps():
+    scores = torch.tensor([[1.0, 0.5], [2.0, 0.1], [0.0, 0.3]])
+    labels = torch.tensor([3.0, 1.0, 2.0])
+    expected = listmle_loss(scores[:, 0], labels, 0.55) + listmle_loss(scores[:, 1], labels, 0.1)
+    assert float(progressive_listmle_loss(scores, labels, 1.0, 0.1)) == pytest.approx(
+        float(expected)
+    )
+
+
+def test_listnet_and_mse_are_zero_only_when_they_should_be():
+    labels = torch.tensor([0.9, 0.1, 0.5])
+    assert float(mse_loss(labels[:, None].repeat(1, 2), labels, 1.0, 0.1)) == 0.0
+    assert float(
+        listnet_loss(torch.log_softmax(labels, 0)[:, None], labels, 1.0, 1.0)
+    ) == pytest.approx(0.0, abs=1e-6)
+    assert float(listnet_loss(-labels[:, None], labels, 1.0, 1.0)) > 0.01
+
+
+def test_graded_ndcg_hand_value_and_perfect_ranking():
+    relevance = np.array([1.0, 0.0, 0.5])
+    assert graded_ndcg_at_k(relevance, relevance, 3) == pytest.approx(1.0)
+    # Predicted order 1, 2, 0: gains 0, 2^.5-1, 1 at discounts 1, 1/log2(3), 1/2.
+    dcg = (2**0.5 - 1) / math.log2(3) + 1 / 2
+    ideal = 1 + (2**0.5 - 1) / math.log2(3)
+    assert graded_ndcg_at_k(np.array([0.0, 2.0, 1.0]), relevance, 3) == pytest.approx(dcg / ideal)
+    report = ranking_report(relevance, relevance)
+    assert report["spearman"] == pytest.approx(1.0) and report["kendall"] == pytest.approx(1.0)
+
+
+def test_split_is_seeded_disjoint_and_complete():
+    a, b = split_papers(100, 0.1, 0.2, seed=3), split_papers(100, 0.1, 0.2, seed=3)
+    assert all(
+        np.array_equal(x, y) for x, y in zip(vars(a).values(), vars(b).values(), strict=True)
+    )
+    together = np.concatenate([a.train, a.valid, a.test])
+    assert sorted(together.tolist()) == list(range(100)) and (len(a.valid), len(a.test)) == (10, 20)
+    assert not np.array_equal(split_papers(100, 0.1, 0.2, seed=4).test, a.test)
+
+
+def _learnable_problem(n=120, d=16, seed=0):
+    rng = np.random.default_rng(seed)
+    features = rng.normal(size=(n, d)).astype(np.float32)
+    relevance = 1 / (1 + np.exp(-features[:, 0] - 0.5 * features[:, 1]))
+    return features, relevance
+
+
+@pytest.mark.parametrize("loss", ["listmle", "mse", "listnet"])
+def test_training_lowers_loss_and_changes_parameters(loss):
+    features, relevance = _learnable_problem()
+    config = PaperScorerConfig(
+        loss=loss, latent_steps=3, hidden_dim=32, list_size=30, lr=3e-3, dropout=0.0
+    )
+    trainer = PaperScorerTrainer(config, features, relevance)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    everything = np.arange(len(features))
+    first = trainer.train_epoch(everything)
+    for _ in range(25):
+        last = trainer.train_epoch(everything)
+    assert last < first
+    changed = [k for k, v in trainer.model.state_dict().items() if not torch.equal(v, before[k])]
+    assert "scorer.2.weight" in changed and "think.0.weight" in changed
+    assert trainer.evaluate(everything)["spearman"] > 0.8
+
+
+def test_fit_selects_on_valid_reports_test_and_round_trips(tmp_path):
+    features, relevance = _learnable_problem()
+    config = PaperScorerConfig(latent_steps=2, hidden_dim=16, epochs=5, list_size=20, seed=1)
+    trainer = PaperScorerTrainer(config, features, relevance)
+    result = trainer.fit(split_papers(len(features), 0.2, 0.2, seed=1))
+    assert len(result.losses) == 5 and 0 <= result.best_epoch < 5
+    assert set(result.test_metrics) >= {"ndcg@10", "ndcg@20", "spearman", "kendall"}
+    trainer.save(tmp_path / "scorer.pt")
+    loaded_config, model = load_scorer(tmp_path / "scorer.pt")
+    assert loaded_config == config
+    with torch.no_grad():
+        assert np.allclose(
+            model(torch.as_tensor(features))[:, -1].numpy(),
+            trainer.predict(features=features),
+            atol=1e-6,
+        )
+
+
+def test_same_seed_same_scores():
+    features, relevance = _learnable_problem()
+    config = PaperScorerConfig(latent_steps=2, hidden_dim=16, epochs=2, list_size=20)
+    runs = [PaperScorerTrainer(config, features, relevance) for _ in range(2)]
+    for trainer in runs:
+        trainer.fit(split_papers(len(features), 0.2, 0.2, seed=0))
+    assert np.array_equal(runs[0].predict(features=features), runs[1].predict(features=features))
+
+
+def test_bad_config_is_one_line_error():
+    with pytest.raises(ConfigError, match="did you mean 'listmle'"):
+        PaperScorerConfig(loss="listmel")
+    with pytest.raises(ConfigError, match="tau_min"):
+        PaperScorerConfig(tau_min=2.0, tau_max=1.0)
