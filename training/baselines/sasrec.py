@@ -152,7 +152,8 @@ class SASRecRecommender:
         )
         started, losses = time.perf_counter(), []
         self.network.train()
-        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+        cuda_devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(c.seed)
             for _ in range(c.epochs):
                 losses.append(self._run_epoch(sequences, optimizer, generator))
