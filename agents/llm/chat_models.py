@@ -14,7 +14,9 @@ counts and the exact `openai` exceptions for the ledger and the retry policy.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import ssl
 import time
 import weakref
 from collections.abc import Callable
@@ -64,8 +66,16 @@ class OpenAICompatibleChat(BaseChatModel):
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
+            # Our own DefaultAsyncHttpxClient (not openai's wrapper, whose __del__ schedules
+            # aclose() on whatever loop runs next, failing for sockets of a closed loop),
+            # with one shared SSL context: building one costs ~70 ms, the client then 0.2 ms.
+            http_client = openai.DefaultAsyncHttpxClient(verify=_shared_ssl_context())
             client = openai.AsyncOpenAI(
-                base_url=self.base_url, api_key=self.api_key, timeout=self.timeout_s, max_retries=0
+                base_url=self.base_url,
+                api_key=self.api_key,
+                timeout=self.timeout_s,
+                max_retries=0,
+                http_client=http_client,
             )
             self._clients[loop] = client
         return client
@@ -111,6 +121,15 @@ class OpenAICompatibleChat(BaseChatModel):
         client = self._clients.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.close()
+
+
+@functools.cache
+def _shared_ssl_context() -> ssl.SSLContext:
+    try:
+        import certifi
+    except ImportError:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _chat_result(completion: Any) -> ChatResult:

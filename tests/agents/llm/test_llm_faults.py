@@ -135,3 +135,15 @@ def test_a_server_that_dies_mid_run_fails_the_rest_as_server_died_and_keeps_the_
     assert summary["failures"] == {"server_died": 5}
     # q3 tries 1 + 2 retries; once the death is known, later requests make no calls.
     assert summary["calls"] == 3 + 3
+
+
+def test_the_backend_is_a_plain_langchain_chat_model_with_structured_output(server):
+    server.script("how was it?", ("reply", '{"liked": true}'))
+    with _open(server) as llm:
+        chain = llm.chat_model.with_structured_output(Verdict, method="json_object_schema")
+        verdict = chain.invoke([("user", "how was it?")])
+        async_reply = asyncio.run(llm.chat_model.ainvoke("hello"))
+    assert verdict == Verdict(liked=True)
+    assert server.requests[0]["response_format"]["type"] == "json_object"
+    assert "schema" in server.requests[0]["response_format"]
+    assert async_reply.content == "ok" and async_reply.usage_metadata["output_tokens"] == 3
