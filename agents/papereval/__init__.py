@@ -1,0 +1,1 @@
+"""PaperEval deployment roles: the daily feed's post writer and subscribers."""

@@ -1,0 +1,75 @@
+"""Reasoner and feedback roles of the grounded loop, on a tiny hand-made catalog."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import numpy as np
+
+from recagora.agents.llm import open_llm
+from recagora.agents.reasoner import LLMReasoner, SurrogateReasoner, Turn
+from recagora.agents.reasoner_feedback import LLMFeedbackAgent, SurrogateFeedbackAgent
+from recagora.agents.roles.base import ItemFacts
+from recagora.agents.surrogate.choice_model import ChoiceModel, ChoiceModelConfig
+from recagora.item_space.types import Catalog, Item
+
+
+def _catalog() -> Catalog:
+    items = [Item(id=i, key=str(i), title=f"Game {i}") for i in range(6)]
+    vectors = np.eye(6, dtype=np.float32)
+    return Catalog(name="tiny", items=items, vectors=vectors, popularity=np.arange(6))
+
+
+def test_llm_reasoner_reads_replies_and_falls_back_on_bad_ones():
+    def script(messages, schema):
+        history = next(m["content"] for m in messages if m["role"] == "user").split("\n")[1]
+        if history == "- Game 0":
+            return json.dumps({"thought": "t", "action": "answer", "title": "Game 4"})
+        return (
+            "garbage" if history == "- Game 2" else json.dumps({"action": "search", "title": "  "})
+        )
+
+    llm = open_llm("fake:", fake_reply_fn=script, use_cache=False)
+    reasoner = LLMReasoner(_catalog(), llm)
+    moves = asyncio.run(
+        reasoner.step(
+            [(0, 1), (2,), (3,)], np.zeros((3, 2), np.int64), [(), (), ()], must_answer=False
+        )
+    )
+    assert moves.queries[0] == "Game 4" and moves.answer.tolist() == [True, False, False]
+    assert moves.failed.tolist() == [False, True, True]
+    assert np.allclose(moves.queries[1], np.eye(6)[2])  # surrogate query: the history centroid
+
+
+def test_guard_forces_answers():
+    reasoner = SurrogateReasoner(_catalog().vectors)
+    moves = asyncio.run(reasoner.step([(0,), (1,)], np.zeros((2, 1)), [(), ()], must_answer=True))
+    assert moves.answer.all() and not moves.failed.any()
+
+
+def test_surrogate_answers_once_the_feedback_likes_enough():
+    reasoner = SurrogateReasoner(_catalog().vectors)
+    assert reasoner.wants_to_answer([Turn("q", (1, 2), "f", (1, 2), ())])
+    assert not reasoner.wants_to_answer([Turn("q", (1, 2, 3), "f", (1,), (2, 3))])
+
+
+def test_surrogate_critic_splits_every_item_by_the_outside_option():
+    catalog = _catalog()
+    facts = ItemFacts.from_catalog(catalog, np.arange(6))
+    # Utility = cosine with the user's mean history vector (weight 1 on feature 0).
+    model = ChoiceModel(np.array([1.0, 0.0, 0.0, 0.0]), 1.0, 0.5, ChoiceModelConfig())
+    feedback = asyncio.run(SurrogateFeedbackAgent(facts, model).critique([(1,)], [(1, 2, 3)]))
+    assert feedback.liked == [(1,)] and feedback.disliked == [(2, 3)]
+    assert feedback.texts[0].startswith("Fits: Game 1.")
+
+
+def test_llm_critic_ignores_out_of_range_numbers():
+    facts = ItemFacts.from_catalog(_catalog(), np.arange(6))
+    llm = open_llm(
+        "fake:",
+        fake_replies=[json.dumps({"fits": [2, 9], "misfits": [1, 2], "feedback": "x"})],
+        use_cache=False,
+    )
+    feedback = asyncio.run(LLMFeedbackAgent(facts, llm).critique([(0,)], [(3, 4)]))
+    assert feedback.liked == [(4,)] and feedback.disliked == [(3,)] and not feedback.failed.any()
