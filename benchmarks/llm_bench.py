@@ -6,7 +6,9 @@ Same prompts, same server, one process:
    load drift on a shared machine hits both; the ratio of total wall times and the
    median per-pair ratio are reported (target < 1.05x);
 2. a cached rerun vs the first run of the same batch (target >= 50x faster);
-3. SmolLM2 completion tokens/s on this machine (bare client, concurrency 1).
+3. SmolLM2 completion tokens/s on this machine (bare client, concurrency 1);
+4. the layer's own cost per call, bare vs layer against an instant loopback stub server
+   (so that LLM time and machine load do not drown it).
 
 Run: .venv/bin/python benchmarks/llm_bench.py [--requests 8] [--max-tokens 16] [--repeats 4]
 """
@@ -15,9 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import openai
 
@@ -97,6 +102,48 @@ def cache_speedup(base_url: str, requests) -> dict:
     return {"first_s": first, "cached_s": second, "speedup": first / second, "identical": identical}
 
 
+class _InstantHandler(BaseHTTPRequestHandler):
+    """Answers every chat completion at once with the same tiny reply."""
+
+    protocol_version = "HTTP/1.1"
+    body = json.dumps(
+        {"id": "x", "object": "chat.completion", "created": 0, "model": "stub",
+         "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+         "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}
+    ).encode()  # fmt: skip
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+async def per_call_cost(requests, calls: int) -> tuple[float, float]:
+    """Milliseconds per sequential call, bare client vs layer, against the instant stub."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _InstantHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    batch = (requests * calls)[:calls]
+    bare_client = openai.AsyncOpenAI(base_url=base_url, api_key="not-needed", max_retries=0)
+    walls = {"bare": 0.0, "layer": 0.0}
+    with open_llm("openai:stub", base_url=base_url, concurrency=1, use_cache=False) as llm:
+        for k in range(4):
+            for name in ("bare", "layer") if k % 2 == 0 else ("layer", "bare"):
+                run = (
+                    bare_batch(bare_client, batch, 1) if name == "bare" else layer_batch(llm, batch)
+                )
+                walls[name] += (await run)[0]
+    await bare_client.close()
+    httpd.shutdown()
+    return walls["bare"] / (4 * calls) * 1000, walls["layer"] / (4 * calls) * 1000
+
+
 async def _speed(base_url: str, requests) -> tuple[float, int]:
     client = openai.AsyncOpenAI(base_url=base_url, api_key="not-needed", max_retries=0)
     await bare_batch(client, requests[:1], 1)  # warm-up
@@ -115,6 +162,9 @@ def main() -> None:
         "--repeats", type=int, default=3, help="alternated bare/layer runs per concurrency level"
     )
     args = parser.parse_args()
+    bare_ms, layer_ms = asyncio.run(per_call_cost(bench_requests(8, 16), calls=100))
+    print(f"per-call cost against an instant stub server: bare client {bare_ms:.2f} ms, "
+          f"layer {layer_ms:.2f} ms (+{layer_ms - bare_ms:.2f} ms per call)")  # fmt: skip
     threads = LLMConfig().resolved_n_threads()
     server = start_llamacpp_server(
         embedded_gguf_path("smollm2"), "smollm2", n_ctx=2048, n_threads=threads, ready_timeout_s=120

@@ -49,8 +49,17 @@ class Backend:
 def open_backend(config: LLMConfig) -> Backend:
     """Parse `config.spec`, start its server if it is local, and wrap it in a chat model."""
     spec = parse_spec(config.spec)
-    if spec.kind == "fake":
-        return _fake_backend(spec, config)
+    backend = _fake_backend(spec, config) if spec.kind == "fake" else _served_backend(spec, config)
+    if config.requests_per_second is not None:
+        from langchain_core.rate_limiters import InMemoryRateLimiter
+
+        backend.chat_model.rate_limiter = InMemoryRateLimiter(
+            requests_per_second=config.requests_per_second, check_every_n_seconds=0.01
+        )
+    return backend
+
+
+def _served_backend(spec: BackendSpec, config: LLMConfig) -> Backend:
     server = _start_server(spec, config)
     base_url = server.base_url if server else config.resolved_base_url()
     try:

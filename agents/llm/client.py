@@ -86,10 +86,14 @@ class LLMLayerClient:
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
         self.backend: Backend = open_backend(config)
+        try:
+            self.cache = self._open_cache(config)
+        except BaseException:
+            self.backend.stop()
+            raise
         self.spec = config.spec
         self.model = self.backend.spec.model
         self.structured_mode = self.backend.structured_mode
-        self.cache = self._open_cache(config)
         self.ledger = Ledger(
             spec=config.spec,
             model=self.model,

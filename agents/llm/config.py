@@ -43,6 +43,12 @@ class LLMConfig:
             "help": "retries after the first attempt on transport errors, timeouts, 429 and 5xx"
         },
     )
+    requests_per_second: float | None = field(
+        default=None,
+        metadata={
+            "help": "client-side rate limit (langchain-core InMemoryRateLimiter); None = unlimited"
+        },
+    )
     retry_backoff_s: float = field(
         default=0.5,
         metadata={

@@ -82,7 +82,11 @@ class ManagedServer:
             preexec_fn=_die_with_parent if on_main_thread and sys.platform == "linux" else None,
         )
         self._finalizer = weakref.finalize(self, _stop_process, self.process, log_file)
-        self._wait_ready(ready_timeout_s)
+        try:
+            self._wait_ready(ready_timeout_s)
+        except BaseException:  # Ctrl-C while waiting included: never leave it running
+            self.stop()
+            raise
 
     @property
     def pid(self) -> int:

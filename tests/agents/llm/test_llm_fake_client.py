@@ -139,3 +139,15 @@ def test_bad_config_values_are_one_line_config_errors():
         open_llm("fake:", concurrency=0)
     with pytest.raises(ConfigError, match="did you mean 'json_schema'"):
         open_llm("fake:", structured_mode="json_shema")
+
+
+def test_a_rate_limit_spaces_requests_out():
+    import time
+
+    with open_llm("fake:", requests_per_second=40.0) as llm:
+        started = time.perf_counter()
+        results = llm.chat_batch_sync([_request(f"q{i}") for i in range(9)])
+        elapsed = time.perf_counter() - started
+    assert all(r.ok for r in results)
+    # 9 requests at 40/s need at least 8 gaps of 25 ms (a lower bound: slowness cannot break it)
+    assert elapsed >= 8 / 40.0 * 0.9
