@@ -80,10 +80,18 @@ class RunServices:
 
 @dataclass
 class Episode:
-    """A prepared run: the runtime context object and the graph's initial state."""
+    """A prepared run: the runtime context, the graph's initial state, setup facts for the
+    summary (`info`) and what to close when the run ends (`closers`)."""
 
     context: Any
     initial_state: dict[str, Any]
+    info: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Release what `prepare` opened (LLM servers, ...), last opened first."""
+        for close in reversed(self.closers):
+            close()
 
 
 @dataclass(frozen=True)

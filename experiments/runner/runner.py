@@ -147,7 +147,8 @@ async def _execute(
         log.write_once({"kind": "run_failed", "error": f"{type(error).__name__}: {error}"})
         raise
     finally:
-        summary = _finalize(folder, episode.context, status)
+        episode.close()
+        summary = _finalize(folder, episode, status)
     log.write_once({"kind": f"run_{status}"})
     return RunResult(folder=folder, status=status, summary=summary, message=message)
 
@@ -183,18 +184,19 @@ async def _graph_input(graph: Any, thread: dict, initial_state: dict, resume: bo
     return None if snapshot.next else _ALREADY_DONE
 
 
-def _finalize(folder: RunFolder, context: Any, status: str) -> dict[str, Any]:
+def _finalize(folder: RunFolder, episode: Episode, status: str) -> dict[str, Any]:
     """Rewrite metrics tables, plots, ledger, summary and manifest status from the event log."""
     frame = metrics_frame(folder)
     if not frame.empty:
         write_metrics_tables(folder, frame)
         plot_rounds(folder, frame)
-    ledger = _ledger(context)
+    ledger = _ledger(episode.context)
     folder.write_json(folder.ledger_path, ledger)
     summary = {
         "run": folder.name,
         "status": status,
         "overall": overall_metrics(frame),
+        "setup": episode.info,
         "llm": ledger,
     }
     folder.write_json(folder.summary_path, summary)

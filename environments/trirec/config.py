@@ -1,0 +1,115 @@
+"""Configuration of a TriRec episode (run-level fields + the scenario's own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from recagora.agents.roles.item_memory import ItemAgentConfig
+from recagora.agents.roles.platform import PlatformConfig
+from recagora.agents.roles.user_llm import LLMUserConfig
+from recagora.agents.roles.user_surrogate import SurrogateUserConfig
+from recagora.agents.surrogate.choice_model import ChoiceModelConfig
+from recagora.item_space.errors import ConfigError, did_you_mean
+
+# TriRec's PROMO_MODE arms (Gong et al. 2026, Stage 1).
+PROMOTION_MODES = ("none", "generic", "personalized", "grounded")
+
+
+@dataclass
+class TrirecConfig:
+    """One TriRec simulation: who takes part, for how long, and how the platform ranks.
+
+    Re-ranking weights (`platform.trirec.*`) default to Gong et al. 2026 (TriRec,
+    arXiv 2603.10673, Stage 2); see `recagora.agents.rerank.TriRecConfig`.
+    """
+
+    scenario: str = field(default="trirec", metadata={"help": "Scenario name (registry id)."})
+    dataset: str = field(
+        default="ml-100k", metadata={"help": "Dataset name or path (see `recagora data list`)."}
+    )
+    llm: str = field(
+        default="llamacpp:smollm2",
+        metadata={"help": "LLM spec: llamacpp:smollm2, openai:<model>, vllm:<model>, fake:."},
+    )
+    agents: str = field(
+        default="user=surrogate,item=llm,platform=trirec",
+        metadata={
+            "help": "Implementation per role, e.g. user=surrogate,item=llm (surrogate = no LLM)."
+        },
+    )
+    users: int = field(
+        default=8,
+        metadata={"help": "Number of real dataset users sampled (seeded) into the cohort."},
+    )
+    population: int | None = field(
+        default=None,
+        metadata={
+            "help": "Synthetic cohort size: resample real users' histories (seeded, with replacement); overrides users."
+        },
+    )
+    rounds: int = field(
+        default=2, metadata={"help": "Horizon: rounds played unless every user leaves first."}
+    )
+    seed: int = field(
+        default=0,
+        metadata={"help": "Root seed; every stochastic step derives its generator from it."},
+    )
+    platform: PlatformConfig = field(
+        default_factory=PlatformConfig,
+        metadata={
+            "help": "Candidates and TriRec re-ranking weights (platform.trirec.alpha_max, ...)."
+        },
+    )
+    max_history: int = field(
+        default=50, metadata={"help": "Most recent training items a user's persona keeps."}
+    )
+    domain: str = field(
+        default="movies", metadata={"help": "What the catalog holds, as persona prompts name it."}
+    )
+    item: ItemAgentConfig = field(
+        default_factory=ItemAgentConfig,
+        metadata={
+            "help": "Item agents: item.mode = none | generic | personalized | grounded, memory buffer, ..."
+        },
+    )
+    surrogate_user: SurrogateUserConfig = field(
+        default_factory=SurrogateUserConfig,
+        metadata={"help": "Surrogate user: promotion weight, patience."},
+    )
+    llm_user: LLMUserConfig = field(
+        default_factory=LLMUserConfig, metadata={"help": "LLM user: retries, reflection, patience."}
+    )
+    user_fit: ChoiceModelConfig = field(
+        default_factory=ChoiceModelConfig,
+        metadata={"help": "How the surrogate user's choice model is fitted on the training split."},
+    )
+
+    def __post_init__(self) -> None:
+        _require(self.users >= 1, f"users must be >= 1, got {self.users}")
+        _require(
+            self.population is None or self.population >= 1,
+            f"population must be >= 1, got {self.population}",
+        )
+        _require(self.rounds >= 1, f"rounds must be >= 1, got {self.rounds}")
+        _require(self.seed >= 0, f"seed must be a non-negative integer, got {self.seed}")
+        _require(
+            self.item.mode in PROMOTION_MODES,
+            f"item.mode must be one of {', '.join(PROMOTION_MODES)}, got {self.item.mode!r}"
+            + did_you_mean(self.item.mode, PROMOTION_MODES),
+        )
+        k, rerank = self.platform.n_candidates, self.platform.trirec
+        _require(2 <= k <= 100, f"platform.n_candidates must be in 2..100, got {k}")
+        _require(
+            0.0 <= rerank.alpha_min <= rerank.alpha_max <= 1.0,
+            f"need 0 <= alpha_min <= alpha_max <= 1, got alpha_min={rerank.alpha_min}, alpha_max={rerank.alpha_max}",
+        )
+
+    @property
+    def cohort_size(self) -> int:
+        """Users in the episode: `population` when set, else `users`."""
+        return self.population if self.population is not None else self.users
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)

@@ -1,0 +1,124 @@
+"""`recagora run SCENARIO ...` and `recagora run --resume RUN`: thin over `experiments.runner`.
+
+Config precedence: defaults < --config YAML < the flags below < --set key=value.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from recagora.item_space.errors import ConfigError
+
+
+def run(
+    scenario: str | None = typer.Argument(
+        None, help="Scenario to run: trirec (more with `recagora runs scenarios`)."
+    ),
+    resume: str | None = typer.Option(
+        None, "--resume", help="Continue a paused or killed run (folder name, prefix or path)."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help="YAML file of config fields (see `recagora runs fields SCENARIO`)."
+    ),
+    overrides: list[str] = typer.Option(
+        [],
+        "--set",
+        help="Override one config field: --set platform.trirec.alpha_max=0.3 (repeatable).",
+    ),
+    dataset: str | None = typer.Option(
+        None, "--dataset", help="Dataset name or path (e.g. ml-100k)."
+    ),
+    llm: str | None = typer.Option(
+        None, "--llm", help="LLM spec: llamacpp:smollm2, openai:gpt-4o-mini, vllm:<model>, fake:."
+    ),
+    agents: str | None = typer.Option(
+        None, "--agents", help="Implementation per role: user=surrogate,item=llm,..."
+    ),
+    users: int | None = typer.Option(
+        None, "--users", help="Real dataset users sampled into the cohort."
+    ),
+    population: int | None = typer.Option(
+        None, "--population", help="Synthetic cohort of N users resampled from the dataset's users."
+    ),
+    rounds: int | None = typer.Option(None, "--rounds", help="Horizon in rounds."),
+    seed: int | None = typer.Option(None, "--seed", help="Root random seed."),
+    runs_dir: Path | None = typer.Option(
+        None, "--runs-dir", help="Where run folders go (default ./runs or $RECAGORA_RUNS_DIR)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="No live display; print only the summary."),
+) -> None:
+    """Run a scenario episode into a new run folder, or resume one with --resume."""
+    flags = {
+        "dataset": dataset,
+        "llm": llm,
+        "agents": agents,
+        "users": users,
+        "population": population,
+        "rounds": rounds,
+        "seed": seed,
+    }
+    if resume is not None:
+        if (
+            scenario is not None
+            or config is not None
+            or overrides
+            or any(v is not None for v in flags.values())
+        ):
+            raise ConfigError(
+                "--resume continues a run with its saved config; give no scenario, --config, --set or flags"
+            )
+        _resume(resume, runs_dir, quiet)
+        return
+    if scenario is None:
+        raise ConfigError("name a scenario (e.g. `recagora run trirec`) or pass --resume RUN")
+    _start(scenario, config, flags, overrides, runs_dir, quiet)
+
+
+def _start(
+    scenario: str,
+    config_path: Path | None,
+    flags: dict,
+    overrides: list[str],
+    runs_dir: Path | None,
+    quiet: bool,
+) -> None:
+    from recagora.experiments.runner.config import load_config
+    from recagora.experiments.runner.runner import load_scenario_config, start_run
+
+    config_cls = load_scenario_config(scenario)
+    config = load_config(config_cls, config_path, {**flags, "scenario": scenario}, overrides)
+    with _display(config.rounds if hasattr(config, "rounds") else 1, scenario, quiet) as display:
+        result = start_run(
+            config, runs_dir=runs_dir, argv=["recagora", *sys.argv[1:]], on_round=display.on_round
+        )
+    _report(result, display.console)
+
+
+def _resume(run_name: str, runs_dir: Path | None, quiet: bool) -> None:
+    from recagora.experiments.runner.folder import RunFolder, runs_root
+    from recagora.experiments.runner.runner import resume_run
+
+    folder = RunFolder.open(run_name, runs_root(runs_dir))
+    rounds = int(folder.read_config().get("rounds", 1))
+    with _display(rounds, f"resume {folder.name}", quiet) as display:
+        result = resume_run(folder.path, on_round=display.on_round)
+    _report(result, display.console)
+
+
+def _display(rounds: int, title: str, quiet: bool):
+    from recagora.experiments.runner.display import LiveDisplay
+
+    return LiveDisplay(rounds, title, enabled=not quiet)
+
+
+def _report(result, console) -> None:
+    from recagora.experiments.runner.display import summary_table
+
+    console.print(summary_table(result.summary, f"{result.folder.name} ({result.status})"))
+    console.print(f"run folder: {result.folder.path}")
+    if result.status == "paused":
+        console.print(f"[bold yellow]paused:[/] {result.message}")
+        raise typer.Exit(code=3)

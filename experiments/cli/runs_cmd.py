@@ -1,0 +1,105 @@
+"""`recagora runs list|show|scenarios|fields`: look at run folders and what can be run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    help="List and inspect run folders; list scenarios and their config fields.",
+    no_args_is_help=True,
+)
+
+RUNS_DIR_HELP = "Where run folders are (default ./runs or $RECAGORA_RUNS_DIR)."
+
+
+@app.command("list")
+def list_command(
+    runs_dir: Path | None = typer.Option(None, "--runs-dir", help=RUNS_DIR_HELP),
+) -> None:
+    """One line per run: name, status, rounds done, headline metrics."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from recagora.experiments.runner.folder import list_runs
+
+    table = Table(title="runs")
+    for column in ("run", "status", "rounds", "ndcg@10", "dgu", "exposure_gini", "command"):
+        table.add_column(column)
+    for folder in list_runs(runs_dir):
+        manifest, overall = folder.read_manifest(), folder.read_summary().get("overall", {})
+        metrics = [
+            _fmt(overall.get(key)) for key in ("rounds_done", "ndcg@10", "dgu", "exposure_gini")
+        ]
+        table.add_row(
+            folder.name, manifest.get("status", "?"), *metrics, manifest.get("command_line", "")
+        )
+    Console().print(table)
+
+
+@app.command("show")
+def show_command(
+    run: str = typer.Argument(..., help="Run folder name, unique prefix or path."),
+    runs_dir: Path | None = typer.Option(None, "--runs-dir", help=RUNS_DIR_HELP),
+) -> None:
+    """Manifest, per-round metrics and the files of one run."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from recagora.experiments.runner.folder import RunFolder, runs_root
+    from recagora.experiments.runner.outputs import metrics_frame
+
+    folder = RunFolder.open(run, runs_root(runs_dir))
+    console, manifest = Console(), folder.read_manifest()
+    console.print(
+        f"[bold]{folder.name}[/]  status={manifest.get('status')}  seed={manifest.get('seed')}  commit={manifest.get('git_commit')}"
+    )
+    console.print(f"command: {manifest.get('command_line')}")
+    frame = metrics_frame(folder)
+    if not frame.empty:
+        table = Table(title="per-round metrics")
+        for column in frame.columns:
+            table.add_column(str(column), justify="right")
+        for row in frame.itertuples(index=False):
+            table.add_row(*[_fmt(v) for v in row])
+        console.print(table)
+    console.print("files: " + ", ".join(sorted(p.name for p in folder.path.iterdir())))
+
+
+@app.command("scenarios")
+def scenarios_command() -> None:
+    """Registered scenarios."""
+    from recagora.environments.registry import scenario_names
+
+    for name in scenario_names():
+        typer.echo(name)
+
+
+@app.command("fields")
+def fields_command(
+    scenario: str = typer.Argument("trirec", help="Scenario whose config fields to list."),
+) -> None:
+    """Every config field of a scenario: key, type, default, help (for --config / --set)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from recagora.experiments.runner.config import describe_fields
+    from recagora.experiments.runner.runner import load_scenario_config
+
+    table = Table(
+        title=f"{scenario} config fields (precedence: defaults < --config < flags < --set)"
+    )
+    for column in ("key", "type", "default", "help"):
+        table.add_column(column)
+    for key, type_name, default, help_text in describe_fields(load_scenario_config(scenario)):
+        table.add_row(key, type_name, repr(default), help_text)
+    Console().print(table)
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return "-" if value != value else f"{value:.4g}"
+    return str(value)
