@@ -28,10 +28,14 @@ app = typer.Typer(
 COMMAND_GROUPS: list[tuple[str, str]] = [
     ("llm", "recagora.experiments.cli.llm_cmd:app"),
     ("data", "recagora.experiments.cli.data_cmd:app"),
+    ("runs", "recagora.experiments.cli.runs_cmd:app"),
 ]
 # (command name, "module:function") -- one line per top-level command.
 COMMANDS: list[tuple[str, str]] = [
     ("ground", "recagora.experiments.cli.ground_cmd:ground"),
+    ("run", "recagora.experiments.cli.run_cmd:run"),
+    ("replay", "recagora.experiments.cli.replay_cmd:replay"),
+    ("demo", "recagora.experiments.cli.demo_cmd:demo"),
     ("train", "recagora.experiments.cli.train_cmd:train"),
     ("evaluate", "recagora.experiments.cli.train_cmd:evaluate"),
 ]
