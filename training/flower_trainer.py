@@ -45,14 +45,21 @@ def history_counts(samples: Sequence[Sample], n_items: int) -> np.ndarray:
 
 
 def scorer_from_recommender(recommender: Recommender, n_items: int) -> ItemScorer:
-    """An `ItemScorer` asking `recommender` to rank the whole catalog for each sample."""
+    """An `ItemScorer` from a classic recommender (e.g. the SASRec of training/baselines).
+
+    Uses its batched ``score_batch(histories) -> (B, n_items)`` when it has one, else asks
+    `recommend` to rank the whole catalog for each sample (unranked items get its lowest score).
+    """
+    if hasattr(recommender, "score_batch"):
+        return lambda samples: np.asarray(
+            recommender.score_batch([list(s.history) for s in samples]), dtype=np.float64
+        )
 
     def score(samples: Sequence[Sample]) -> np.ndarray:
         out = np.zeros((len(samples), n_items), dtype=np.float64)
         for row, sample in enumerate(samples):
-            ranking = recommender.recommend(
-                UserHistory(user=sample.user, items=list(sample.history)), k=n_items
-            )
+            history = UserHistory(user=sample.user, items=list(sample.history))
+            ranking = recommender.recommend(history, k=n_items)
             out[row] = np.min(ranking.scores) if len(ranking) else 0.0
             out[row, ranking.items] = ranking.scores
         return out
