@@ -22,6 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+from pydantic import BaseModel
+
+from recagora.agents.llm.contract import LLMFailure, LLMResult
+from recagora.agents.llm.structured import parse_reply
 
 CACHE_ENV = "RECAGORA_CACHE_DIR"
 CACHE_FILE = "llm_responses.sqlite"
@@ -120,3 +124,36 @@ class ResponseCache:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def storable(result: LLMResult) -> CachedReply | None:
+    """What to store for a finished request; None for transient failures (never cached)."""
+    failure = result.failure
+    if failure is not None and failure.kind != "invalid_schema":
+        return None
+    return CachedReply(
+        result.text,
+        result.prompt_tokens,
+        result.completion_tokens,
+        failure.kind if failure else None,
+        failure.message if failure else "",
+    )
+
+
+def cached_result(stored: CachedReply, schema: type[BaseModel] | None, call_id: str) -> LLMResult:
+    """Rebuild the `LLMResult` of a stored outcome (the value re-parsed from the stored text)."""
+    failure = (
+        LLMFailure(stored.failure_kind, stored.failure_message) if stored.failure_kind else None
+    )
+    value = None
+    if failure is None:
+        value = stored.text if schema is None else parse_reply(stored.text, schema)[0]
+    return LLMResult(
+        value=value,
+        text=stored.text,
+        failure=failure,
+        cached=True,
+        prompt_tokens=stored.prompt_tokens,
+        completion_tokens=stored.completion_tokens,
+        call_id=call_id,
+    )

@@ -26,7 +26,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from recagora.agents.llm.backends import Backend, open_backend
-from recagora.agents.llm.cache import MEMORY, CachedReply, ResponseCache, cache_key
+from recagora.agents.llm.cache import MEMORY, ResponseCache, cache_key, cached_result, storable
 from recagora.agents.llm.config import LLMConfig
 from recagora.agents.llm.contract import LLMFailure, LLMRequest, LLMResult, SchemaT
 from recagora.agents.llm.ledger import Ledger
@@ -272,37 +272,12 @@ class LLMLayerClient:
 
     def _from_cache(self, key: str, schema: type[BaseModel] | None) -> LLMResult | None:
         stored = self.cache.get(key) if self.cache is not None else None
-        if stored is None:
-            return None
-        failure = (
-            LLMFailure(stored.failure_kind, stored.failure_message) if stored.failure_kind else None
-        )
-        value = None
-        if failure is None:
-            value = stored.text if schema is None else parse_reply(stored.text, schema)[0]
-        return LLMResult(
-            value=value,
-            text=stored.text,
-            failure=failure,
-            cached=True,
-            prompt_tokens=stored.prompt_tokens,
-            completion_tokens=stored.completion_tokens,
-            call_id=key[:16],
-        )
+        return None if stored is None else cached_result(stored, schema, call_id=key[:16])
 
     def _store(self, key: str, result: LLMResult) -> None:
-        # Transport-type failures are transient: never cache them.
-        if self.cache is None or (result.failure and result.failure.kind != "invalid_schema"):
-            return
-        failure = result.failure
-        stored = CachedReply(
-            result.text,
-            result.prompt_tokens,
-            result.completion_tokens,
-            failure.kind if failure else None,
-            failure.message if failure else "",
-        )
-        self.cache.put(key, self.backend.spec.kind, self.backend.cache_identity, stored)
+        stored = storable(result) if self.cache is not None else None
+        if stored is not None:
+            self.cache.put(key, self.backend.spec.kind, self.backend.cache_identity, stored)
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()

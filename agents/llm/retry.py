@@ -26,7 +26,7 @@ class CallFailed(Exception):
     """A call that failed for good.
 
     kind: the contract's FailureKind. rejected_request: the server refused the
-    request itself (400/422), e.g. an unsupported `response_format`.
+    request's `response_format` (the caller may retry with a weaker structured mode).
     """
 
     def __init__(self, kind: str, message: str, *, rejected_request: bool = False) -> None:
@@ -156,9 +156,5 @@ def _as_call_failed(backend, error: BaseException) -> CallFailed:
     if kind == "transport" and _refused(error):
         where = backend.base_url or "the server"
         return CallFailed("server_died", f"{where} refuses connections (server down?)")
-    rejected = rejects_response_format(error) or isinstance(
-        error, openai.BadRequestError | openai.UnprocessableEntityError
-    )
-    return CallFailed(
-        kind, f"{type(error).__name__}: {str(error)[:300]}", rejected_request=rejected
-    )
+    message = f"{type(error).__name__}: {str(error)[:300]}"
+    return CallFailed(kind, message, rejected_request=rejects_response_format(error))

@@ -4,7 +4,7 @@
 
 Each prompt (the FIRST user message, so a repair re-ask shares its script) has a script of actions, consumed one per
 request with that prompt; an exhausted or missing script answers normally. Actions:
-  ("status", code)    answer `code` with an OpenAI-style error body (Retry-After-Ms: 5)
+  ("status", code[, message])  answer `code` with an OpenAI-style error body (Retry-After-Ms: 5)
   ("garbage",)        answer 200 with a body that is not JSON
   ("reply", text)     answer a normal completion with `text`
   ("slow", s, text)   wait `s` seconds, then answer `text`
@@ -110,7 +110,8 @@ def _handler_for(server: FaultServer):
                 self.close_connection = True
                 self.connection.shutdown(2)
             elif kind == "status":
-                error = {"error": {"message": f"scripted {action[1]}", "type": "test"}}
+                message = action[2] if len(action) > 2 else f"scripted {action[1]}"
+                error = {"error": {"message": message, "type": "test"}}
                 self._send(action[1], json.dumps(error).encode(), {"retry-after-ms": "5"})
             elif kind == "garbage":
                 self._send(200, b'{"choices": [oops', {})

@@ -101,7 +101,8 @@ def test_an_invalid_structured_reply_gets_one_repair_re_ask_then_a_counted_failu
 
 
 def test_a_server_that_rejects_json_schema_is_downgraded_once(server):
-    server.script("first", ("status", 400), ("reply", '{"liked": false}'))
+    rejection = ("status", 400, "response_format: type 'json_schema' is not supported")
+    server.script("first", rejection, ("reply", '{"liked": false}'))
     server.script("second", ("reply", '{"liked": true}'))
     with _open(server, concurrency=1) as llm:
         results = llm.structured_batch_sync([_request("first"), _request("second")], Verdict)
@@ -110,6 +111,17 @@ def test_a_server_that_rejects_json_schema_is_downgraded_once(server):
     assert mode == "json_object_schema"
     formats = [body["response_format"]["type"] for body in server.requests]
     assert formats == ["json_schema", "json_object", "json_object"]
+
+
+def test_other_bad_requests_fail_that_request_only_and_keep_the_mode(server):
+    server.script("too long", ("status", 400, "context length 2048 exceeded"))
+    server.script("fine", ("reply", '{"liked": true}'))
+    with _open(server, concurrency=1) as llm:
+        failed, fine = llm.structured_batch_sync([_request("too long"), _request("fine")], Verdict)
+        summary = llm.ledger_summary()
+    assert failed.failure.kind == "other" and "context length" in failed.failure.message
+    assert fine.ok and summary["structured_mode"] == "json_schema"
+    assert summary["calls"] == 2 and summary["retries"] == {}
 
 
 def test_nothing_is_lost_under_concurrency_with_mixed_faults(server):
