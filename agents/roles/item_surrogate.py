@@ -3,7 +3,7 @@
 - none: no promotion text;
 - generic / grounded: the item's title, categories and year (catalog facts only);
 - personalized: the same, plus the categories the item shares with the user's top three
-  history categories (or, when none is shared, the user's favourites as a contrast).
+  history categories (or, when none is shared, the user's favourite as a contrast).
 The memory rewrite after every `buffer_size` served promotions records how often and how
 the item was last promoted (`item_template_memory.jinja`). Each distinct (item, angle)
 text is rendered once and cached, so 100k users cost one dictionary lookup per candidate.
@@ -73,7 +73,7 @@ class TemplateItemAgent:
     def _render(self, item: int, likes: tuple[str, ...]) -> str:
         categories = self.facts.catalog[item].categories
         shared = tuple(c for c in likes if c in categories)
-        key = (item, shared, () if shared else likes)
+        key = (item, shared, () if shared else likes[:1])  # one contrast genre: few distinct texts
         if key not in self._texts:
             entry = self.facts.catalog[item]
             text = render(
