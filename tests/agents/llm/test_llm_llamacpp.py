@@ -45,7 +45,7 @@ def test_structured_output_is_constrained_after_the_server_rejects_json_schema(
     llama_server, tmp_path
 ):
     with _open(llama_server, tmp_path) as llm:
-        result = llm.ask("I just won the lottery! How do I feel?", Mood, max_tokens=32)
+        result = llm.ask("I just won the lottery! How do I feel?", Mood, max_tokens=64)
         summary = llm.ledger_summary()
     assert result.ok, result.failure
     assert isinstance(result.value, Mood) and result.value.mood in ("happy", "sad")
@@ -77,14 +77,15 @@ def test_concurrent_batch_answers_every_request_in_order(llama_server):
 
 def test_rerun_hits_the_cache_with_zero_calls_and_identical_results(llama_server, tmp_path):
     requests = [
-        _request(f"Give one word for the colour of {thing}.", 8)
-        for thing in ("snow", "grass", "sky")
+        _request(f"How does someone feel when {event}?", 64)
+        for event in ("they lose their keys", "they get a puppy", "it rains all week")
     ]
     with _open(llama_server, tmp_path) as first:
         before = first.structured_batch_sync(requests, Mood)
     with _open(llama_server, tmp_path) as second:
         after = second.structured_batch_sync(requests, Mood)
         summary = second.ledger_summary()
+    assert all(r.ok for r in before)
     assert summary["calls"] == 0 and summary["cache_hits"] == 3
     assert [(r.value, r.text, r.failure) for r in after] == [
         (r.value, r.text, r.failure) for r in before
@@ -94,7 +95,7 @@ def test_rerun_hits_the_cache_with_zero_calls_and_identical_results(llama_server
 def test_llamacpp_smollm2_starts_its_own_server_and_stops_it_on_close(tmp_path):
     with open_llm("llamacpp:smollm2", cache_dir=tmp_path) as llm:
         server = llm.backend.server
-        result = llm.ask("Reply with one word: yes or no?", Mood, max_tokens=24)
+        result = llm.ask("Reply with one word: yes or no?", Mood, max_tokens=64)
         assert result.ok and llm.ledger_summary()["structured_mode"] == "json_object_schema"
     assert server.process.poll() is not None
     with pytest.raises(httpx.ConnectError):
