@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recagora.item_space.datasets.paths import shared_data_dir
+from recagora.item_space.datasets import load_dataset
 from recagora.item_space.embedding import HashingEmbedder, MiniLMEmbedder
 from recagora.item_space.errors import IndexError_
 from recagora.item_space.grounding import ungrounded_rate
@@ -159,17 +159,10 @@ def test_empty_catalog_gives_an_empty_index_error(tmp_path, monkeypatch):
         space.ground("anything")
 
 
-def video_games_catalog() -> Catalog:
-    """The Video_Games catalog straight from items.tsv (`title<TAB>id`)."""
-    rows = (shared_data_dir() / "amazon2018-Video_Games" / "items.tsv").read_text().splitlines()
-    pairs = sorted((int(i), t) for t, i in (row.split("\t") for row in rows))
-    return Catalog("Video_Games", [Item(id=i, key=str(i), title=t) for i, t in pairs])
-
-
 @pytest.mark.slow
 def test_known_titles_ground_to_themselves_on_video_games(tmp_path, monkeypatch):
     monkeypatch.setenv("RECAGORA_CACHE_DIR", str(tmp_path))
-    catalog = video_games_catalog()
+    catalog = load_dataset("video-games").catalog  # ../shared/data/amazon2018-Video_Games
     space = ItemSpace.build(catalog, embedder=MiniLMEmbedder())
     lowered = [t.lower() for t in catalog.titles]
     unique = [
