@@ -121,3 +121,16 @@ def test_a_server_killed_mid_run_reports_server_died_and_keeps_earlier_answers(t
     assert died and all(r.failure.kind == "server_died" for r in died)
     assert "exited with code -9" in died[-1].failure.message
     assert summary["failures"] == {"server_died": len(died)}
+
+
+def test_samples_with_distinct_indices_differ_and_each_is_cached(llama_server, tmp_path):
+    prompt = ({"role": "user", "content": "Invent a name for a new movie."},)
+    samples = [
+        LLMRequest(messages=prompt, temperature=1.0, max_tokens=12, sample_index=i)
+        for i in range(4)
+    ]
+    with _open(llama_server, tmp_path) as llm:
+        first = llm.chat_batch_sync(samples)
+        again = llm.chat_batch_sync(samples)
+    assert len({r.text for r in first}) >= 2  # a per-index seed: repeated samples stay distinct
+    assert [r.text for r in again] == [r.text for r in first] and all(r.cached for r in again)
