@@ -56,22 +56,32 @@ def prepare_trirec(config: TrirecConfig, services: RunServices) -> Episode:
             "roles_factory" (World -> Roles; default: the `config.agents` spec) and
             "space" (a prebuilt `ItemSpace`; default: built from the dataset, cached on disk).
     """
-    llm, closers = services.llm, []
-    if llm is None and needs_llm(config.agents):
+    if needs_llm(config.agents) and services.llm is None:  # bad specs fail before any data loads
+        from recagora.agents.llm.specs import parse_spec
+
+        parse_spec(config.llm)
+    world = load_world(config, services.llm, services.extras.get("space"))
+    closers: list = []
+    if world.llm is None and needs_llm(config.agents):
         from recagora.agents.llm import open_llm
 
-        llm = open_llm(config.llm)
-        closers.append(llm.close)
-    world = load_world(config, llm, services.extras.get("space"))
-    roles = services.extras.get("roles_factory", build_roles)(world)
+        world.llm = open_llm(config.llm)  # after the data checks: no server start for bad input
+        closers.append(world.llm.close)
+    try:
+        roles = services.extras.get("roles_factory", build_roles)(world)
+    except BaseException:
+        for close in closers:
+            close()
+        raise
     info = {
         "cohort_users": len(world.draw.keys),
         "synthetic_population": world.draw.synthetic,
         **roles.info,
     }
-    return Episode(
+    episode = Episode(
         _context(world, roles, services), _initial_state(world, roles), info=info, closers=closers
     )
+    return episode
 
 
 def load_world(config: TrirecConfig, llm: Any = None, space: Any = None) -> World:
@@ -82,10 +92,10 @@ def load_world(config: TrirecConfig, llm: Any = None, space: Any = None) -> Worl
     dataset = load_dataset(config.dataset)
     split = dataset.split("loo")
     dataset.catalog.popularity = training_popularity(dataset, split)
-    space = space or ItemSpace.build(dataset.catalog)
-    dataset.catalog.vectors = space.catalog.vectors
     rng = stage_rng(config.seed, 0, "setup.cohort")
     draw = draw_cohort(dataset, split, config.users, config.population, rng, config.max_history)
+    space = space or ItemSpace.build(dataset.catalog)  # after the cheap checks above
+    dataset.catalog.vectors = space.catalog.vectors
     return World(config, dataset, split, ItemFacts.from_catalog(dataset.catalog), space, draw, llm)
 
 

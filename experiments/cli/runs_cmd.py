@@ -18,23 +18,22 @@ RUNS_DIR_HELP = "Where run folders are (default ./runs or $RECAGORA_RUNS_DIR)."
 def list_command(
     runs_dir: Path | None = typer.Option(None, "--runs-dir", help=RUNS_DIR_HELP),
 ) -> None:
-    """One line per run: name, status, rounds done, headline metrics."""
+    """One line per run: name, status, rounds done, headline metrics (`runs show` has the command)."""
     from rich.console import Console
     from rich.table import Table
 
     from recagora.experiments.runner.folder import list_runs
 
     table = Table(title="runs")
-    for column in ("run", "status", "rounds", "ndcg@10", "dgu", "exposure_gini", "command"):
+    table.add_column("run", no_wrap=True)
+    for column in ("status", "rounds", "ndcg@10", "dgu", "exposure_gini"):
         table.add_column(column)
     for folder in list_runs(runs_dir):
         manifest, overall = folder.read_manifest(), folder.read_summary().get("overall", {})
         metrics = [
             _fmt(overall.get(key)) for key in ("rounds_done", "ndcg@10", "dgu", "exposure_gini")
         ]
-        table.add_row(
-            folder.name, manifest.get("status", "?"), *metrics, manifest.get("command_line", "")
-        )
+        table.add_row(folder.name, manifest.get("status", "?"), *metrics)
     Console().print(table)
 
 
@@ -90,7 +89,8 @@ def fields_command(
     table = Table(
         title=f"{scenario} config fields (precedence: defaults < --config < flags < --set)"
     )
-    for column in ("key", "type", "default", "help"):
+    table.add_column("key", no_wrap=True)
+    for column in ("type", "default", "help"):
         table.add_column(column)
     for key, type_name, default, help_text in describe_fields(load_scenario_config(scenario)):
         table.add_row(key, type_name, repr(default), help_text)

@@ -45,9 +45,9 @@ def load_config(
     """
     values: dict[str, Any] = {}
     if yaml_path is not None:
-        _merge(values, _flatten(_read_yaml(Path(yaml_path))))
+        _merge(values, flatten_mapping(_read_yaml(Path(yaml_path))))
     _merge(values, {k: v for k, v in (flags or {}).items() if v is not None})
-    _merge(values, dict(_parse_override(text) for text in overrides))
+    _merge(values, dict(parse_override(text) for text in overrides))
     return build_config(config_cls, values)
 
 
@@ -62,6 +62,13 @@ def build_config(config_cls: type[ConfigT], flat_values: Mapping[str, Any]) -> C
             cursor = cursor.setdefault(part, {})
         cursor[leaf] = value
     return _instantiate(config_cls, nested, prefix="")
+
+
+def with_overrides(config: ConfigT, overrides: Iterable[str]) -> ConfigT:
+    """A copy of `config` with "dotted.key=value" overrides applied (checked like `--set`)."""
+    flat = flatten_mapping(config_to_dict(config))
+    flat.update(dict(parse_override(text) for text in overrides))
+    return build_config(type(config), flat)
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
@@ -105,11 +112,12 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten_mapping(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings -> {"dotted.key": value}."""
     flat: dict[str, Any] = {}
     for key, value in mapping.items():
         if isinstance(value, Mapping):
-            flat.update(_flatten(value, prefix=f"{prefix}{key}."))
+            flat.update(flatten_mapping(value, prefix=f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value
     return flat
@@ -119,7 +127,8 @@ def _merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
     into.update(new)
 
 
-def _parse_override(text: str) -> tuple[str, Any]:
+def parse_override(text: str) -> tuple[str, Any]:
+    """ "key=value" -> (key, value parsed as a YAML scalar)."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set {text!r} is not key=value; write e.g. --set rounds=3")

@@ -23,7 +23,12 @@ from typing import Any
 
 from recagora.environments.registry import get_scenario
 from recagora.environments.scenario import Episode, EpisodePaused, RunServices, ScenarioSpec
-from recagora.experiments.runner.config import build_config, config_to_dict, save_config
+from recagora.experiments.runner.config import (
+    build_config,
+    config_to_dict,
+    flatten_mapping,
+    save_config,
+)
 from recagora.experiments.runner.events import EventLog
 from recagora.experiments.runner.folder import RunFolder, runs_root
 from recagora.experiments.runner.manifest import build_manifest
@@ -99,7 +104,7 @@ def resume_run(
     folder = RunFolder.open(run, runs_root(runs_dir))
     saved = folder.read_config()
     spec = get_scenario(saved["scenario"])
-    config = build_config(spec.config_cls, _flatten(saved))
+    config = build_config(spec.config_cls, flatten_mapping(saved))
     services = RunServices(sink=None, llm=llm, extras=extras or {})
     return asyncio.run(
         _execute(spec, config, folder, resume=True, services=services, on_round=on_round)
@@ -211,13 +216,3 @@ def _ledger(context: Any) -> dict[str, Any]:
     if llm is None or not hasattr(llm, "ledger_summary"):
         return {}
     return llm.ledger_summary()
-
-
-def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
