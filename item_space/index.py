@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from recagora.item_space.errors import IndexError_, did_you_mean
+from recagora.item_space.errors import ConfigError, IndexError_, did_you_mean
 from recagora.item_space.types import Catalog
 
 INDEX_KINDS = ("auto", "flat", "hnsw")
@@ -46,10 +46,13 @@ class IndexConfig:
 
     def __post_init__(self) -> None:
         if self.kind not in INDEX_KINDS:
-            raise IndexError_(
+            raise ConfigError(
                 f"unknown index kind {self.kind!r}: use one of {', '.join(INDEX_KINDS)}"
                 + did_you_mean(self.kind, INDEX_KINDS)
             )
+        for name in ("hnsw_m", "ef_construction", "ef_search"):
+            if getattr(self, name) < 2:
+                raise ConfigError(f"index {name} must be at least 2, got {getattr(self, name)}")
 
     def resolved_kind(self, n_items: int) -> str:
         """'flat' or 'hnsw' for a catalog of `n_items`."""
@@ -98,13 +101,13 @@ class IndexFilter:
                 raise IndexError_(
                     f"unknown filter {key!r}: use {', '.join(known)}" + did_you_mean(key, known)
                 )
+        categories = spec.get("categories")
+        if isinstance(categories, str):  # one label, not its letters
+            categories = [categories]
+        allowed = spec.get("allowed_ids")
         return cls(
-            categories=frozenset(spec["categories"])
-            if spec.get("categories") is not None
-            else None,
-            allowed_ids=tuple(int(i) for i in spec["allowed_ids"])
-            if spec.get("allowed_ids") is not None
-            else None,
+            categories=None if categories is None else frozenset(categories),
+            allowed_ids=None if allowed is None else tuple(int(i) for i in allowed),
             exclude_ids=tuple(int(i) for i in spec.get("exclude_ids", ())),
         )
 

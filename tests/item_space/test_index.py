@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recagora.item_space.errors import IndexError_
+from recagora.item_space.errors import ConfigError, IndexError_
 from recagora.item_space.index import CatalogIdentity, IndexConfig, IndexFilter, ItemIndex
 from recagora.item_space.types import Catalog, Item
 
@@ -106,7 +106,7 @@ def test_filters_match_brute_force(data, kind, exact_below):
 def test_allowed_ids_and_dict_form(data):
     vectors, queries = data
     index = ItemIndex.build(vectors, IndexConfig(kind="hnsw"))
-    ids, scores = index.search(queries[:3], 5, {"allowed_ids": [4, 9, 11]})
+    ids, scores = index.search(queries[:3], 5, {"allowed_ids": [4, 9, 11], "categories": None})
     assert set(ids[0, :3]) == {4, 9, 11} and (ids[:, 3:] == -1).all()
     assert np.isneginf(scores[:, 3:]).all() and np.isfinite(scores[:, :3]).all()
 
@@ -128,6 +128,8 @@ def test_bad_filters_are_one_line_errors(data):
         ({"categories": ["Puzle"]}, "did you mean 'Puzzle'"),
         ({"exclude_ids": [30]}, "outside 0..29"),
     ]
+    one_label, _ = index.search(queries[:1], 30, {"categories": "Puzzle"})  # a str is one label
+    assert sorted(one_label[0][one_label[0] >= 0]) == [i for i in range(30) if i % 3 == 1]
     for spec, expected in cases:
         with pytest.raises(IndexError_, match=expected) as caught:
             index.search(queries[:1], 3, spec)
@@ -145,8 +147,10 @@ def test_empty_index_wrong_dimension_and_bad_k(data):
         index.search(np.ones((2, 32), np.float32), 5)
     with pytest.raises(IndexError_, match="k must be at least 1"):
         index.search(queries[:1], 0)
-    with pytest.raises(IndexError_, match="did you mean 'hnsw'"):
+    with pytest.raises(ConfigError, match="did you mean 'hnsw'"):
         IndexConfig(kind="hsnw")
+    with pytest.raises(ConfigError, match="ef_search must be at least 2"):
+        IndexConfig(ef_search=0)
 
 
 @pytest.mark.parametrize("kind", ["flat", "hnsw"])
