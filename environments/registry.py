@@ -15,6 +15,8 @@ from recagora.item_space.errors import did_you_mean
 
 SCENARIOS: dict[str, str] = {
     "trirec": "recagora.environments.trirec.scenario:TRIREC",
+    "grounded": "recagora.environments.grounded.scenario:GROUNDED",
+    "papereval": "recagora.environments.papereval.scenario:PAPEREVAL",
 }
 
 

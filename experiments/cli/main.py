@@ -29,6 +29,7 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
     ("llm", "recagora.experiments.cli.llm_cmd:app"),
     ("data", "recagora.experiments.cli.data_cmd:app"),
     ("runs", "recagora.experiments.cli.runs_cmd:app"),
+    ("papereval", "recagora.experiments.cli.papereval_cmd:app"),
 ]
 # (command name, "module:function") -- one line per top-level command.
 COMMANDS: list[tuple[str, str]] = [

@@ -1,0 +1,96 @@
+"""Configuration of a PaperEval episode: evaluate papers day by day, publish a top-k feed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from recagora.agents.evaluator import EvaluatorConfig
+from recagora.agents.papereval.feed import SubscriberConfig
+from recagora.item_space.errors import ConfigError, did_you_mean
+
+ROLE_KINDS = {"evaluator": ("llm", "scorer"), "post_writer": ("template", "llm")}
+
+
+@dataclass
+class PaperEvalConfig:
+    """One PaperEval episode (Zheng et al., AAAI'26): a round is one day of new papers."""
+
+    scenario: str = field(default="papereval", metadata={"help": "Scenario name (registry id)."})
+    data: str = field(
+        default="", metadata={"help": "iclr-openreview folder; empty = the shared data folder."}
+    )
+    llm: str = field(
+        default="llamacpp:smollm2",
+        metadata={"help": "LLM spec: llamacpp:smollm2, openai:<model>, fake:."},
+    )
+    agents: str = field(
+        default="evaluator=llm,post_writer=template",
+        metadata={
+            "help": "Implementation per role: evaluator=llm|scorer,post_writer=template|llm."
+        },
+    )
+    scorer_path: str = field(
+        default="",
+        metadata={
+            "help": "Trained scorer file (evaluator=scorer), from `recagora train papereval-scorer`."
+        },
+    )
+    papers: int = field(
+        default=0, metadata={"help": "Papers evaluated (seeded subset); 0 = all labelled papers."}
+    )
+    rounds: int = field(
+        default=5, metadata={"help": "Days: the papers are spread evenly over this many rounds."}
+    )
+    top_k: int = field(default=10, metadata={"help": "Posts published per day (PaperRec: 10)."})
+    subscribers: int = field(
+        default=50,
+        metadata={"help": "Surrogate subscribers, each following a topic drawn from the corpus."},
+    )
+    seed: int = field(
+        default=0,
+        metadata={"help": "Root seed; every stochastic step derives its generator from it."},
+    )
+    evaluator: EvaluatorConfig = field(
+        default_factory=EvaluatorConfig,
+        metadata={"help": "Judge ablations: retrieval, reasoning, gamma, k."},
+    )
+    subscriber: SubscriberConfig = field(
+        default_factory=SubscriberConfig, metadata={"help": "How subscribers read and save."}
+    )
+
+    def __post_init__(self) -> None:
+        _require(self.rounds >= 1, f"rounds must be >= 1, got {self.rounds}")
+        _require(self.papers >= 0, f"papers must be >= 0 (0 = all), got {self.papers}")
+        _require(self.top_k >= 1, f"top_k must be >= 1, got {self.top_k}")
+        _require(self.seed >= 0, f"seed must be a non-negative integer, got {self.seed}")
+        _require(self.evaluator.k >= 0, f"evaluator.k must be >= 0, got {self.evaluator.k}")
+        roles = parse_roles(self.agents)
+        _require(
+            roles["evaluator"] != "scorer" or bool(self.scorer_path),
+            "evaluator=scorer needs scorer_path=<file from `recagora train papereval-scorer`>",
+        )
+
+    def role(self, name: str) -> str:
+        return parse_roles(self.agents)[name]
+
+
+def parse_roles(spec: str) -> dict[str, str]:
+    """{'evaluator': ..., 'post_writer': ...} from 'evaluator=llm,post_writer=template'."""
+    roles = {name: kinds[0] for name, kinds in ROLE_KINDS.items()}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, kind = part.partition("=")
+        _require(
+            name in ROLE_KINDS,
+            f"unknown role {name!r} in agents{did_you_mean(name, ROLE_KINDS)}; roles: evaluator, post_writer",
+        )
+        _require(
+            kind in ROLE_KINDS[name],
+            f"{name}={kind!r} is unknown{did_you_mean(kind, ROLE_KINDS[name])}; use one of {ROLE_KINDS[name]}",
+        )
+        roles[name] = kind
+    return roles
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
