@@ -120,3 +120,19 @@ def test_a_user_who_never_finds_anything_leaves_after_its_patience(fitted, cohor
         assert (response.chosen == -1).all()
         cohort, events = asyncio.run(bored.reflect(cohort, idx, slates, response, rng))
     assert not cohort.active.any() and all(e["left"] for e in events)
+
+
+@pytest.mark.slow
+def test_choice_model_on_minilm_vectors_beats_popularity(ml100k_split):
+    """The embedded default: MiniLM item vectors (embedding cache makes reruns fast)."""
+    from recagora.agents.roles.base import ItemFacts
+    from recagora.item_space.datasets.registry import load_dataset
+    from recagora.item_space.space import ItemSpace
+
+    _, split = ml100k_split
+    catalog = load_dataset("ml-100k").catalog
+    ItemSpace.build(catalog)
+    facts = ItemFacts.from_catalog(catalog, split.train_interactions.item_counts(len(catalog)))
+    _, report = fit_with_report(facts, split, SMALL_FIT)
+    assert report.model_log_likelihood > report.popularity_log_likelihood
+    assert report.model_ndcg10 > report.popularity_ndcg10
