@@ -69,15 +69,7 @@ def bench(
     with open_llm(llm, base_url=base_url, concurrency=max(parsed), use_cache=False) as client:
         rows = asyncio.run(measure_throughput(client, parsed, requests, max_tokens))
     table = Table(title=f"throughput of {llm}")
-    for column in (
-        "concurrency",
-        "requests",
-        "failures",
-        "wall s",
-        "requests/s",
-        "tokens/s",
-        "p50 latency s",
-    ):
+    for column in ("in flight", "requests", "failed", "wall s", "req/s", "tokens/s", "p50 s"):
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(
