@@ -53,6 +53,7 @@ def surrogate_config(users: int, rounds: int, per_user_events: bool) -> TrirecCo
         f"platform.log_slates={per_user_events}",
         f"surrogate_user.per_user_events={per_user_events}",
         f"platform.trirec.users_per_step={USERS_PER_STEP}",
+        f"log_promotions={per_user_events}",
     ]
     flags = {
         "population": users,
@@ -155,8 +156,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.mode == "surrogate":
         rounds = args.rounds or 10
-        rows = [bench_surrogate(n, rounds) for n in args.users or (1000, 10_000, 100_000)]
-        _print(rows)
+        rows = []
+        for n in args.users or (1000, 10_000, 100_000):
+            rows.append(bench_surrogate(n, rounds))
+            _print(rows[-1:])
         baseline = bench_checkpointed(rows[0]["users"], rounds)
         _print([baseline])
         print(

@@ -63,6 +63,12 @@ class TrirecConfig:
     max_history: int = field(
         default=50, metadata={"help": "Most recent training items a user's persona keeps."}
     )
+    log_promotions: bool = field(
+        default=True,
+        metadata={
+            "help": "Log one event per user with its candidates' ads (turn off for huge cohorts)."
+        },
+    )
     domain: str = field(
         default="movies", metadata={"help": "What the catalog holds, as persona prompts name it."}
     )

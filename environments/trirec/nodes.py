@@ -78,10 +78,27 @@ async def promote_items(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
         state["items"], state["cohort"], state["active"], state["candidates"]
     )
     _pause_if_unreachable(ctx, before, "item promotions")
-    return {
-        "promotions": promotions,
-        "events": _stamp(promotions.events, state["round"], "promotion"),
-    }
+    events = promotions.events + _ad_events(ctx, state, promotions)
+    return {"promotions": promotions, "events": _stamp(events, state["round"], "promotion")}
+
+
+def _ad_events(ctx: TrirecContext, state: TrirecState, promotions: Any) -> list[dict]:
+    """One event per user: the candidates' titles and the ads they came with (for replay)."""
+    if not ctx.config.log_promotions:
+        return []
+    keys, titles = state["cohort"].keys, ctx.catalog.titles
+    return [
+        {
+            "kind": "ads",
+            "user": keys[u],
+            "item": row,
+            "text": [f"{titles[i]}: {ad}" for i, ad in zip(row, ads, strict=True)],
+        }
+        for u, row, ads in zip(
+            state["active"].tolist(), state["candidates"].tolist(), promotions.texts, strict=True
+        )
+        if any(ads)
+    ]
 
 
 async def score_candidates(state: TrirecState, runtime: Ctx) -> dict[str, Any]:

@@ -23,7 +23,7 @@ def demo(
     llm: str = typer.Option(
         "llamacpp:smollm2", "--llm", help="LLM spec (default: the embedded SmolLM2-135M)."
     ),
-    users: int = typer.Option(6, "--users", help="Users in the cohort (demo size: 6)."),
+    users: int = typer.Option(4, "--users", help="Users in the cohort (demo size: 4)."),
     rounds: int = typer.Option(2, "--rounds", help="Rounds (demo size: 2)."),
     runs_dir: Path | None = typer.Option(
         None, "--runs-dir", help="Where the run folder goes (default ./runs)."
