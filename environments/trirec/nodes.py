@@ -226,11 +226,14 @@ def _ledger_counts(ctx: TrirecContext) -> dict[str, float]:
 
 
 def _pause_if_unreachable(ctx: TrirecContext, before: dict[str, float], what: str) -> None:
-    """Raise `EpisodePaused` when every LLM request of this step failed to reach the backend."""
+    """Raise `EpisodePaused` when every request of this step that had to reach the LLM
+    backend (cache hits aside) failed with a transport/timeout/dead-server error."""
     after = _ledger_counts(ctx)
-    requests = after.get("requests", 0) - before.get("requests", 0)
+    sent = sum(after.get(k, 0) - before.get(k, 0) for k in ("requests",)) - (
+        after.get("cache_hits", 0) - before.get("cache_hits", 0)
+    )
     unreachable = after.get("unreachable", 0) - before.get("unreachable", 0)
-    if requests > 0 and unreachable >= requests:
+    if unreachable > 0 and unreachable >= sent:
         raise EpisodePaused(f"the LLM backend {ctx.llm.spec!r} stopped answering during {what}")
 
 
