@@ -112,6 +112,8 @@ class ScenarioSpec:
     prepare: (config, RunServices) -> Episode.
     state_schema: the TypedDict of the graph state.
     nodes: node name -> NodeContract, for the contract test.
+    round_plots: (metric column, title) pairs the runner plots per round; empty = the
+        runner's default set (TriRec's NDCG / exposure Gini / DGU / item utility).
     """
 
     name: str
@@ -122,6 +124,7 @@ class ScenarioSpec:
     prepare: Callable[[Any, RunServices], Episode]
     state_schema: type
     nodes: dict[str, NodeContract] = field(default_factory=dict)
+    round_plots: tuple[tuple[str, str], ...] = ()
 
 
 def stage_rng(seed: int, round_index: int, stage: str) -> np.random.Generator:

@@ -34,6 +34,7 @@ from recagora.experiments.runner.folder import RunFolder, runs_root
 from recagora.experiments.runner.manifest import build_manifest
 from recagora.experiments.runner.outputs import (
     METRICS_KIND,
+    ROUND_PLOTS,
     metrics_frame,
     overall_metrics,
     plot_rounds,
@@ -153,7 +154,7 @@ async def _execute(
         raise
     finally:
         episode.close()
-        summary = _finalize(folder, episode, status)
+        summary = _finalize(folder, episode, status, spec.round_plots or ROUND_PLOTS)
     log.write_once({"kind": f"run_{status}"})
     return RunResult(folder=folder, status=status, summary=summary, message=message)
 
@@ -189,12 +190,14 @@ async def _graph_input(graph: Any, thread: dict, initial_state: dict, resume: bo
     return None if snapshot.next else _ALREADY_DONE
 
 
-def _finalize(folder: RunFolder, episode: Episode, status: str) -> dict[str, Any]:
+def _finalize(
+    folder: RunFolder, episode: Episode, status: str, plots=ROUND_PLOTS
+) -> dict[str, Any]:
     """Rewrite metrics tables, plots, ledger, summary and manifest status from the event log."""
     frame = metrics_frame(folder)
     if not frame.empty:
         write_metrics_tables(folder, frame)
-        plot_rounds(folder, frame)
+        plot_rounds(folder, frame, plots)
     ledger = _ledger(episode.context)
     folder.write_json(folder.ledger_path, ledger)
     summary = {
