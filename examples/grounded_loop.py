@@ -17,8 +17,8 @@ from recagora.experiments.runner.outputs import metrics_frame, plot_rounds
 from recagora.experiments.runner.runner import load_scenario_config, start_run
 
 GROUNDED_PLOTS = (
-    ("target_rank_median", "Median rank of the held-out item for the query (lower = narrower)"),
-    ("ungrounded_distance", "L2 distance from the query to its nearest real item"),
+    ("target_rank_median", "Median held-out rank (lower = narrower)"),
+    ("ungrounded_distance", "Query to nearest item, L2"),
     ("hr@10", "Held-out item in the grounded top-10"),
 )
 REPORTED = ("final_hr@5", "final_hr@10", "final_ndcg@5", "final_ndcg@10", "shortlist_hr@5", "shortlist_hr@10",
