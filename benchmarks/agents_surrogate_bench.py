@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 from collections import defaultdict
 
@@ -86,6 +87,7 @@ def main() -> None:
         help="Item/promotion embedder.",
     )
     args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()}")
 
     import torch
 
@@ -125,14 +127,15 @@ def main() -> None:
         clock = time.perf_counter()
         cohort = build(n_users, facts, histories, np.random.default_rng(0))
         built = time.perf_counter() - clock
-        clock = time.perf_counter()
+        clock, cpu = time.perf_counter(), time.process_time()
         timings = asyncio.run(episode(cohort, user, item, platform, args.rounds, seed=0))
-        wall = time.perf_counter() - clock
+        wall, cpu = time.perf_counter() - clock, time.process_time() - cpu
         steps = timings.pop("user_steps")
         parts = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items() if k != "still_active")
         print(
-            f"{n_users:>7} users x {args.rounds} rounds: cohort {built:.1f} s, episode {wall:.1f} s, "
-            f"{steps / wall:,.0f} user-steps/s, active at end {timings['still_active']:,} | {parts}"
+            f"{n_users:>7} users x {args.rounds} rounds: cohort {built:.1f} s, episode {wall:.1f} s wall "
+            f"({cpu:.1f} s CPU), {steps:,} user-steps, {steps / wall:,.0f} user-steps/s wall, "
+            f"{steps / cpu:,.0f} per CPU-s, active at end {timings['still_active']:,} | {parts}"
         )
 
 
