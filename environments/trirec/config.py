@@ -9,10 +9,27 @@ from recagora.agents.roles.platform import PlatformConfig
 from recagora.agents.roles.user_llm import LLMUserConfig
 from recagora.agents.roles.user_surrogate import SurrogateUserConfig
 from recagora.agents.surrogate.choice_model import ChoiceModelConfig
+from recagora.environments.trirec.candidates import CANDIDATE_SOURCES
 from recagora.item_space.errors import ConfigError, did_you_mean
 
 # TriRec's PROMO_MODE arms (Gong et al. 2026, Stage 1).
 PROMOTION_MODES = ("none", "generic", "personalized", "grounded")
+
+
+@dataclass
+class CandidateConfig:
+    """Where each user's candidate set comes from (see `environments.trirec.candidates`)."""
+
+    source: str = field(
+        default="popularity",
+        metadata={
+            "help": "itemspace (history neighbours) | sasrec (paper: SASRec top-9 hard negatives) | popularity (popularity-sampled negatives)."
+        },
+    )
+    sasrec_epochs: int = field(
+        default=20,
+        metadata={"help": "SASRec training epochs on the train split (source=sasrec; cached)."},
+    )
 
 
 @dataclass
@@ -60,6 +77,10 @@ class TrirecConfig:
             "help": "Candidates and TriRec re-ranking weights (platform.trirec.alpha_max, ...)."
         },
     )
+    candidates: CandidateConfig = field(
+        default_factory=CandidateConfig,
+        metadata={"help": "Candidate source: candidates.source = itemspace | sasrec | popularity."},
+    )
     max_history: int = field(
         default=50, metadata={"help": "Most recent training items a user's persona keeps."}
     )
@@ -102,6 +123,16 @@ class TrirecConfig:
             self.item.mode in PROMOTION_MODES,
             f"item.mode must be one of {', '.join(PROMOTION_MODES)}, got {self.item.mode!r}"
             + did_you_mean(self.item.mode, PROMOTION_MODES),
+        )
+        source = self.candidates.source
+        _require(
+            source in CANDIDATE_SOURCES,
+            f"candidates.source must be one of {', '.join(CANDIDATE_SOURCES)}, got {source!r}"
+            + did_you_mean(source, CANDIDATE_SOURCES),
+        )
+        _require(
+            self.candidates.sasrec_epochs >= 1,
+            f"candidates.sasrec_epochs must be >= 1, got {self.candidates.sasrec_epochs}",
         )
         k, rerank = self.platform.n_candidates, self.platform.trirec
         _require(2 <= k <= 100, f"platform.n_candidates must be in 2..100, got {k}")

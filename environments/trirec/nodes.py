@@ -45,6 +45,8 @@ class TrirecContext:
     train_share: np.ndarray
     sink: RoundSink
     llm: Any = None
+    # (cohort, idx, rng, targets=) -> (m, K) candidates; None = the platform's own retrieval.
+    candidate_fn: Any = None
 
 
 Ctx = Runtime[TrirecContext]
@@ -66,7 +68,8 @@ def generate_candidates(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
     ctx, idx = runtime.context, state["active"]
     targets = _open_targets(state["cohort"], ctx.targets, idx)
     rng = stage_rng(ctx.config.seed, state["round"], "candidates")
-    candidates = ctx.platform.candidates(state["cohort"], idx, rng, targets=targets)
+    generate = ctx.candidate_fn or ctx.platform.candidates
+    candidates = generate(state["cohort"], idx, rng, targets=targets)
     return {"candidates": np.asarray(candidates, dtype=np.int64)}
 
 

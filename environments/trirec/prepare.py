@@ -14,10 +14,12 @@ import numpy as np
 
 from recagora.agents.roles.base import ItemAgent, ItemFacts, PlatformAgent, UserAgent, build_cohort
 from recagora.environments.scenario import Episode, RunServices, stage_rng
+from recagora.environments.trirec.candidates import candidate_function
 from recagora.environments.trirec.cohort import CohortDraw, draw_cohort, training_popularity
 from recagora.environments.trirec.config import TrirecConfig
 from recagora.environments.trirec.nodes import TrirecContext
 from recagora.environments.trirec.roles import build_roles, needs_llm
+from recagora.item_space.errors import ConfigError
 
 
 @dataclass
@@ -61,6 +63,7 @@ def prepare_trirec(config: TrirecConfig, services: RunServices) -> Episode:
 
         parse_spec(config.llm)
     world = load_world(config, services.llm, services.extras.get("space"))
+    candidate_fn = _candidate_fn(world, services.extras)  # before any LLM server starts
     closers: list = []
     if world.llm is None and needs_llm(config.agents):
         from recagora.agents.llm import open_llm
@@ -79,7 +82,10 @@ def prepare_trirec(config: TrirecConfig, services: RunServices) -> Episode:
         **roles.info,
     }
     episode = Episode(
-        _context(world, roles, services), _initial_state(world, roles), info=info, closers=closers
+        _context(world, roles, services, candidate_fn),
+        _initial_state(world, roles),
+        info=info,
+        closers=closers,
     )
     return episode
 
@@ -99,7 +105,32 @@ def load_world(config: TrirecConfig, llm: Any = None, space: Any = None) -> Worl
     return World(config, dataset, split, ItemFacts.from_catalog(dataset.catalog), space, draw, llm)
 
 
-def _context(world: World, roles: Roles, services: RunServices) -> TrirecContext:
+def _candidate_fn(world: World, extras: dict[str, Any]) -> Any:
+    """The candidate hook for `config.candidates.source`.
+
+    extras["candidate_scorer_factory"]: (config, dataset, split) -> scorer (histories ->
+    (m, N) scores), trained on `split.train_interactions` only; experiments/ supplies it
+    for source "sasrec" (training code lives above this floor).
+    """
+    config = world.config
+    scorer = None
+    if config.candidates.source == "sasrec":
+        factory = extras.get("candidate_scorer_factory")
+        if factory is None:
+            raise ConfigError(
+                "candidates.source=sasrec needs a trained SASRec: start the run through "
+                "`recagora run` / experiments.runner.start_run, or pick candidates.source=popularity"
+            )
+        scorer = factory(config, world.dataset, world.split)
+    popularity = np.asarray(world.dataset.catalog.popularity, np.float64)
+    return candidate_function(
+        config.candidates.source, config.platform.n_candidates, popularity, scorer
+    )
+
+
+def _context(
+    world: World, roles: Roles, services: RunServices, candidate_fn: Any = None
+) -> TrirecContext:
     platform = roles.platform
     return TrirecContext(
         config=world.config,
@@ -112,6 +143,7 @@ def _context(world: World, roles: Roles, services: RunServices) -> TrirecContext
         train_share=platform.p_train,
         sink=services.sink,
         llm=world.llm,
+        candidate_fn=candidate_fn,
     )
 
 

@@ -40,6 +40,7 @@ from recagora.experiments.runner.outputs import (
     plot_rounds,
     write_metrics_tables,
 )
+from recagora.experiments.wiring import scenario_extras
 
 RoundCallback = Callable[[int, dict[str, float]], None]
 # LangGraph counts every node step; a 1000-round episode of ~8 nodes stays far below.
@@ -87,7 +88,7 @@ def start_run(
     manifest = build_manifest(spec.name, config.seed, argv)
     manifest["scenario_version"] = spec.version
     folder.write_json(folder.manifest_path, manifest)
-    services = RunServices(sink=None, llm=llm, extras=extras or {})
+    services = RunServices(sink=None, llm=llm, extras=scenario_extras(config, extras or {}))
     return asyncio.run(
         _execute(spec, config, folder, resume=False, services=services, on_round=on_round)
     )
@@ -106,7 +107,7 @@ def resume_run(
     saved = folder.read_config()
     spec = get_scenario(saved["scenario"])
     config = build_config(spec.config_cls, flatten_mapping(saved))
-    services = RunServices(sink=None, llm=llm, extras=extras or {})
+    services = RunServices(sink=None, llm=llm, extras=scenario_extras(config, extras or {}))
     return asyncio.run(
         _execute(spec, config, folder, resume=True, services=services, on_round=on_round)
     )

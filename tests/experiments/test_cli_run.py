@@ -132,3 +132,15 @@ def test_config_file_and_fields_listing(tmp_path, capsys):
     assert "did you mean 'platform.trirec.alpha_max'" in capsys.readouterr().err
     assert main(["runs", "fields", "trirec"]) == 0
     assert "platform.trirec.lambda_item" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_default_candidates_put_the_held_out_item_within_reach_of_ndcg_at_5(tmp_path):
+    """Popularity-sampled negatives (the default source): the held-out item is not always last."""
+    runs = tmp_path / "runs"
+    argv = ["run", "trirec", "--agents", "user=surrogate,item=surrogate", "--llm", "fake:"]
+    argv += ["--users", "30", "--rounds", "1", "--runs-dir", str(runs), "--quiet"]
+    assert main(argv) == 0
+    (folder,) = runs.iterdir()
+    metrics = pd.read_parquet(folder / "metrics.parquet")
+    assert metrics["ndcg@5"].iloc[0] > 0

@@ -1,0 +1,102 @@
+"""Candidate sets with TriRec's hard-negative protocol (Gong et al. 2026, arXiv 2603.10673).
+
+The paper scores every item with SASRec, takes the top 10, drops the ground truth if it
+is there, keeps 9 hard negatives, adds the ground truth and shuffles (|C| = 10). Sources:
+  - "itemspace": the platform agent's own retrieval (nearest neighbours of the history
+    in the shared item space). Under TriRec's item-utility gate the held-out item is then
+    nearly always the least similar candidate, so it lands last (NDCG@5 = 0): kept for
+    comparison, not as the default.
+  - "sasrec": the protocol above over a scorer (histories -> (m, N) scores) that
+    experiments/ trains on the run's training split and passes in (floor 4 wires it).
+  - "popularity": k - 1 negatives sampled without replacement in proportion to training
+    popularity (+1 smoothing), the usual popularity-sampled negatives of offline ranking.
+Neither the user's history nor the ground truth is ever a negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+CANDIDATE_SOURCES = ("itemspace", "sasrec", "popularity")
+
+# histories (m lists of item ids) -> (m, N) float scores, higher = more likely next item.
+Scorer = Callable[[Sequence[Sequence[int]]], np.ndarray]
+
+
+def hard_negative_candidates(
+    scores: np.ndarray,
+    histories: Sequence[Sequence[int]],
+    targets: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """(m, k) int64: the top k-1 scored items (history and target excluded) + the target, shuffled.
+
+    scores: (m, N); targets: (m,) held-out item, -1 = none (then the top k items are kept).
+    """
+    masked = _exclude(np.array(scores, dtype=np.float64), histories, targets)
+    top = np.argsort(-masked, axis=1, kind="stable")[:, :k]
+    return _with_targets(top, targets, rng)
+
+
+def popularity_candidates(
+    popularity: np.ndarray,
+    histories: Sequence[Sequence[int]],
+    targets: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """(m, k) int64: k-1 negatives drawn by popularity (history and target excluded) + the target."""
+    weights = np.asarray(popularity, np.float64) + 1.0  # +1: unseen items stay drawable
+    out = np.empty((len(histories), k), np.int64)
+    for row, history in enumerate(histories):
+        p = weights.copy()
+        p[list(history)] = 0.0
+        if targets[row] >= 0:
+            p[targets[row]] = 0.0
+        out[row] = rng.choice(len(p), size=k, replace=False, p=p / p.sum())
+    return _with_targets(out, targets, rng)
+
+
+def _exclude(
+    scores: np.ndarray, histories: Sequence[Sequence[int]], targets: np.ndarray
+) -> np.ndarray:
+    for row, history in enumerate(histories):
+        scores[row, list(history)] = -np.inf
+    has_target = targets >= 0
+    scores[np.flatnonzero(has_target), targets[has_target]] = -np.inf
+    return scores
+
+
+def _with_targets(
+    negatives: np.ndarray, targets: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """The last column becomes the target (when there is one); each row is then shuffled."""
+    rows = negatives.copy()
+    has_target = targets >= 0
+    rows[has_target, -1] = targets[has_target]
+    return rng.permuted(rows, axis=1)
+
+
+def candidate_function(
+    source: str, k: int, popularity: np.ndarray, scorer: Scorer | None = None
+) -> Callable | None:
+    """The `(cohort, idx, rng, targets=) -> (m, k)` hook for `source`; None = platform retrieval.
+
+    popularity: (N,) TRAINING interaction counts; scorer: required for "sasrec".
+    """
+    if source == "itemspace":
+        return None
+    if source == "sasrec" and scorer is None:
+        raise ValueError("candidates.source='sasrec' needs a scorer")
+
+    def generate(cohort, idx: np.ndarray, rng: np.random.Generator, targets=None) -> np.ndarray:
+        histories = [cohort.histories[i] for i in np.asarray(idx).tolist()]
+        wanted = np.full(len(histories), -1, np.int64) if targets is None else np.asarray(targets)
+        if source == "sasrec":
+            return hard_negative_candidates(scorer(histories), histories, wanted, k, rng)
+        return popularity_candidates(popularity, histories, wanted, k, rng)
+
+    return generate
