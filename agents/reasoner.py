@@ -215,13 +215,10 @@ class LLMReasoner:
 
     def _move(self, result: LLMResult, history, turns, must_answer: bool) -> tuple:
         reply = result.value
-        if result.ok and reply is not None and reply.title.strip():
-            return (
-                reply.title.strip(),
-                must_answer or reply.action == "answer",
-                False,
-                reply.thought,
-            )
+        title = reply.title.strip() if result.ok and reply is not None else ""
+        # Small models copy the prompt's "<one ... title>" placeholder: that names nothing.
+        if title and not (title.startswith("<") and title.endswith(">")):
+            return title, must_answer or reply.action == "answer", False, reply.thought
         fallback = (
             self.fallback.query_vector(history, turns)
             if self.fallback

@@ -27,7 +27,9 @@ def test_llm_reasoner_reads_replies_and_falls_back_on_bad_ones():
         if history == "- Game 0":
             return json.dumps({"thought": "t", "action": "answer", "title": "Game 4"})
         return (
-            "garbage" if history == "- Game 2" else json.dumps({"action": "search", "title": "  "})
+            "garbage"
+            if history == "- Game 2"
+            else json.dumps({"action": "search", "title": "<one video games title>"})
         )
 
     llm = open_llm("fake:", fake_reply_fn=script, use_cache=False)
