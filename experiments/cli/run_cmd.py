@@ -44,6 +44,11 @@ def run(
         None, "--population", help="Synthetic cohort of N users resampled from the dataset's users."
     ),
     rounds: int | None = typer.Option(None, "--rounds", help="Horizon in rounds."),
+    candidates: str | None = typer.Option(
+        None,
+        "--candidates",
+        help="TriRec candidate source: popularity (default), sasrec (paper's hard negatives), itemspace.",
+    ),
     seed: int | None = typer.Option(None, "--seed", help="Root random seed."),
     runs_dir: Path | None = typer.Option(
         None, "--runs-dir", help="Where run folders go (default ./runs or $RECAGORA_RUNS_DIR)."
@@ -59,6 +64,7 @@ def run(
         "population": population,
         "rounds": rounds,
         "seed": seed,
+        "candidates.source": candidates,
     }
     if resume is not None:
         if (

@@ -104,6 +104,7 @@ def test_runs_list_show_replay_and_resume_of_a_finished_run(finished_run, capsys
         (["run", "trirec", "--set", "rounds=many"], "expects int"),
         (["run", "trirec", "--set", "item.mode=personalised"], "did you mean 'personalized'"),
         (["run", "trirec", "--agents", "user=surogate"], "did you mean 'surrogate'"),
+        (["run", "trirec", "--candidates", "sasrek"], "did you mean 'sasrec'"),
         (["run", "trirec", "--llm", "lamacpp:smollm2"], "unknown LLM backend"),
         (
             ["run", "trirec", "--dataset", "ml100k", "--agents", "user=surrogate,item=surrogate"],
