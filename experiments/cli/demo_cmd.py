@@ -43,7 +43,7 @@ def demo(
     config = load_config(TrirecConfig, None, flags)
     console.print(
         f"[bold]RecAgora demo[/]: TriRec on {config.dataset}, {users} users x {rounds} rounds, "
-        f"agents {config.agents}, LLM {config.llm}"
+        f"agents {config.agents}, LLM {config.llm}, candidates {config.candidates.source}"
     )
     with LiveDisplay(rounds, "trirec demo", console=console, enabled=not quiet) as display:
         result = start_run(
