@@ -81,7 +81,7 @@ def _with_targets(
 
 
 def candidate_function(
-    source: str, k: int, popularity: np.ndarray, scorer: Scorer | None = None
+    source: str, k: int, popularity: np.ndarray, scorer: Scorer | None = None, block: int = 4096
 ) -> Callable | None:
     """The `(cohort, idx, rng, targets=) -> (m, k)` hook for `source`; None = platform retrieval.
 
@@ -95,8 +95,18 @@ def candidate_function(
     def generate(cohort, idx: np.ndarray, rng: np.random.Generator, targets=None) -> np.ndarray:
         histories = [cohort.histories[i] for i in np.asarray(idx).tolist()]
         wanted = np.full(len(histories), -1, np.int64) if targets is None else np.asarray(targets)
-        if source == "sasrec":
-            return hard_negative_candidates(scorer(histories), histories, wanted, k, rng)
-        return popularity_candidates(popularity, histories, wanted, k, rng)
+        if source == "popularity":
+            return popularity_candidates(popularity, histories, wanted, k, rng)
+        blocks = [  # (block, N) scores at a time: 100k-user cohorts stay in memory
+            hard_negative_candidates(
+                scorer(histories[s : s + block]),
+                histories[s : s + block],
+                wanted[s : s + block],
+                k,
+                rng,
+            )
+            for s in range(0, len(histories), block)
+        ]
+        return np.concatenate(blocks) if blocks else np.zeros((0, k), np.int64)
 
     return generate

@@ -97,3 +97,24 @@ def test_sasrec_without_a_trained_model_is_a_one_line_error(hashing_space):
     services = RunServices(sink=MemorySink(), extras={"space": hashing_space})
     with pytest.raises(ConfigError, match="needs a trained SASRec"):
         prepare_trirec(config, services)
+
+
+def test_sasrec_hook_scores_in_blocks_with_the_same_candidate_sets(ml100k):
+    from types import SimpleNamespace
+
+    histories, targets, popularity = ml100k
+    calls: list[int] = []
+
+    def scorer(batch):
+        calls.append(len(batch))
+        return np.tile(popularity.astype(np.float32), (len(batch), 1))
+
+    cohort = SimpleNamespace(histories=histories)
+    idx = np.arange(len(histories))
+    whole = candidate_function("sasrec", 10, popularity, scorer)
+    blocked = candidate_function("sasrec", 10, popularity, scorer, block=64)
+    one = whole(cohort, idx, np.random.default_rng(0), targets=targets)
+    many = blocked(cohort, idx, np.random.default_rng(0), targets=targets)
+    assert calls == [200, 64, 64, 64, 8]
+    _check_protocol(many, histories, targets, 10)
+    assert [set(r) for r in one.tolist()] == [set(r) for r in many.tolist()]
