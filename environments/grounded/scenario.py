@@ -41,4 +41,10 @@ GROUNDED = ScenarioSpec(
             writes=("transcripts", "open", "final_lists", "final_round", "round", "done"),
         ),  # fmt: skip
     },
+    # MGFRec's analysis: the search space narrows round by round.
+    round_plots=(
+        ("target_rank_median", "Median rank of the held-out item in the grounded list"),
+        ("ungrounded_distance", "Query's distance to its nearest real item"),
+        ("ungrounded_rate", "Ungrounded reply rate"),
+    ),
 )

@@ -15,7 +15,9 @@ def _split(dataset: str, split: str):
 
 
 def train(
-    method: str = typer.Argument(..., help="Training method: sft or flower."),
+    method: str = typer.Argument(
+        ..., help="Training method: sft, flower, or papereval-scorer (ICLR 2017 paper scorer)."
+    ),
     dataset: str = typer.Option(
         "video-games", "--dataset", help="Registered dataset name or path."
     ),
@@ -34,6 +36,9 @@ def train(
     ),
 ) -> None:
     """Train a generative recommender; the run folder gets the checkpoint, metrics.csv and curves.png."""
+    if method == "papereval-scorer":
+        _train_paper_scorer(backbone, set_, output_dir)
+        return
     from recagora.training.registry import make_trainer
 
     loaded, samples = _split(dataset, split)
@@ -44,6 +49,21 @@ def train(
     trainer = make_trainer(method, loaded.catalog, samples.train, config, overrides)
     run_dir = trainer.train()
     typer.echo(f"trained {method} for {trainer.step} steps: {run_dir}")
+
+
+def _train_paper_scorer(backbone: str | None, overrides: list[str], output_dir: Path | None):
+    """`recagora train papereval-scorer` is `recagora papereval train-scorer` with defaults."""
+    from recagora.experiments.cli.papereval_cmd import train_scorer
+
+    train_scorer(
+        loss="listmle",
+        backbone=backbone or "minilm",
+        references=0,
+        seed=0,
+        overrides=overrides,
+        data=None,
+        out=output_dir,
+    )
 
 
 def evaluate(

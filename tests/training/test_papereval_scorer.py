@@ -132,3 +132,18 @@ def test_bad_config_is_one_line_error():
         PaperScorerConfig(loss="listmel")
     with pytest.raises(ConfigError, match="tau_min"):
         PaperScorerConfig(tau_min=2.0, tau_max=1.0)
+
+
+def test_recagora_train_papereval_scorer_dispatches(tmp_path, capsys):
+    """`recagora train papereval-scorer` trains the scorer and writes it to --output-dir."""
+    from recagora.experiments.cli.main import main
+    from recagora.item_space.datasets import shared_data_dir
+
+    if not (shared_data_dir() / "iclr-openreview").exists():
+        pytest.skip("shared iclr-openreview data not present")
+    out = tmp_path / "scorer"
+    code = main(["train", "papereval-scorer", "--backbone", "hashing", "--set", "epochs=1",
+                 "--output-dir", str(out)])  # fmt: skip
+    assert code == 0
+    assert (out / "scorer.pt").is_file() and (out / "report.json").is_file()
+    assert '"ndcg@10"' in capsys.readouterr().out
