@@ -11,6 +11,7 @@ from recagora.item_space.datasets import (
     load_dataset,
     shared_data_dir,
 )
+from recagora.item_space.datasets import cache as dataset_cache
 from recagora.item_space.errors import DatasetError
 
 
@@ -50,6 +51,8 @@ def test_shared_data_dir_follows_the_environment(monkeypatch, tmp_path):
 
 def test_slow_parses_are_cached_and_reused(monkeypatch, tmp_path):
     monkeypatch.setenv("RECAGORA_CACHE_DIR", str(tmp_path))
+    # Whether a parse counts as slow depends on the machine: make every parse "slow".
+    monkeypatch.setattr(dataset_cache, "MIN_PARSE_SECONDS", 0.0)
     first = load_dataset("ml-100k")
     cached = list(tmp_path.glob("ml-100k-*.pkl"))
     assert len(cached) == 1 and not list(tmp_path.glob("*.tmp"))
