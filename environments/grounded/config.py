@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from recagora.agents.reasoner import ReasonerConfig
 from recagora.agents.reasoner_feedback import FeedbackConfig
 from recagora.agents.surrogate.choice_model import ChoiceModelConfig
-from recagora.item_space.errors import ConfigError, did_you_mean
+from recagora.environments.config_checks import parse_role_spec
+from recagora.environments.config_checks import require as _require
 
 ROLE_KINDS = {"reasoner": ("surrogate", "llm"), "feedback": ("surrogate", "llm")}
 
@@ -90,21 +91,4 @@ class GroundedConfig:
 
 def parse_roles(spec: str) -> dict[str, str]:
     """{'reasoner': ..., 'feedback': ...} from 'reasoner=llm,feedback=surrogate' (missing roles: surrogate)."""
-    roles = {name: "surrogate" for name in ROLE_KINDS}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        name, _, kind = part.partition("=")
-        _require(
-            name in ROLE_KINDS,
-            f"unknown role {name!r} in agents{did_you_mean(name, ROLE_KINDS)}; roles: reasoner, feedback",
-        )
-        _require(
-            kind in ROLE_KINDS[name],
-            f"{name}={kind!r} is unknown{did_you_mean(kind, ROLE_KINDS[name])}; use surrogate or llm",
-        )
-        roles[name] = kind
-    return roles
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ConfigError(message)
+    return parse_role_spec(spec, ROLE_KINDS)

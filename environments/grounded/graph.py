@@ -7,10 +7,11 @@ begin_round -> reason -> ground -> feedback -> record_round
 
 from __future__ import annotations
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import StateGraph
 
 from recagora.environments.grounded import nodes
 from recagora.environments.grounded.state import GroundedContext, GroundedState
+from recagora.environments.round_graph import build_round_cycle
 
 ROUND_PIPELINE = (
     ("begin_round", nodes.begin_round),
@@ -23,13 +24,4 @@ ROUND_PIPELINE = (
 
 def build_grounded_graph() -> StateGraph:
     """The uncompiled graph: a cycle closed by a conditional edge."""
-    graph = StateGraph(GroundedState, context_schema=GroundedContext)
-    for name, function in ROUND_PIPELINE:
-        graph.add_node(name, function)
-    graph.add_edge(START, ROUND_PIPELINE[0][0])
-    for (before, _), (after, _) in zip(ROUND_PIPELINE, ROUND_PIPELINE[1:], strict=False):
-        graph.add_edge(before, after)
-    graph.add_conditional_edges(
-        "record_round", nodes.next_step, {"next_round": "begin_round", "end": END}
-    )
-    return graph
+    return build_round_cycle(GroundedState, GroundedContext, ROUND_PIPELINE, nodes.next_step)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from recagora.agents.evaluator import EvaluatorConfig
 from recagora.agents.papereval.feed import SubscriberConfig
-from recagora.item_space.errors import ConfigError, did_you_mean
+from recagora.environments.config_checks import parse_role_spec
+from recagora.environments.config_checks import require as _require
 
 ROLE_KINDS = {"evaluator": ("llm", "scorer"), "post_writer": ("template", "llm")}
 
@@ -76,21 +77,4 @@ class PaperEvalConfig:
 
 def parse_roles(spec: str) -> dict[str, str]:
     """{'evaluator': ..., 'post_writer': ...} from 'evaluator=llm,post_writer=template'."""
-    roles = {name: kinds[0] for name, kinds in ROLE_KINDS.items()}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        name, _, kind = part.partition("=")
-        _require(
-            name in ROLE_KINDS,
-            f"unknown role {name!r} in agents{did_you_mean(name, ROLE_KINDS)}; roles: evaluator, post_writer",
-        )
-        _require(
-            kind in ROLE_KINDS[name],
-            f"{name}={kind!r} is unknown{did_you_mean(kind, ROLE_KINDS[name])}; use one of {ROLE_KINDS[name]}",
-        )
-        roles[name] = kind
-    return roles
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ConfigError(message)
+    return parse_role_spec(spec, ROLE_KINDS)

@@ -9,8 +9,9 @@ from recagora.agents.roles.platform import PlatformConfig
 from recagora.agents.roles.user_llm import LLMUserConfig
 from recagora.agents.roles.user_surrogate import SurrogateUserConfig
 from recagora.agents.surrogate.choice_model import ChoiceModelConfig
+from recagora.environments.config_checks import require as _require
 from recagora.environments.trirec.candidates import CANDIDATE_SOURCES
-from recagora.item_space.errors import ConfigError, did_you_mean
+from recagora.item_space.errors import did_you_mean
 
 # TriRec's PROMO_MODE arms (Gong et al. 2026, Stage 1).
 PROMOTION_MODES = ("none", "generic", "personalized", "grounded")
@@ -145,8 +146,3 @@ class TrirecConfig:
     def cohort_size(self) -> int:
         """Users in the episode: `population` when set, else `users`."""
         return self.population if self.population is not None else self.users
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ConfigError(message)

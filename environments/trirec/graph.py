@@ -10,8 +10,9 @@ one concurrent batch through the LLM layer (never one graph step per user).
 
 from __future__ import annotations
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import StateGraph
 
+from recagora.environments.round_graph import build_round_cycle
 from recagora.environments.trirec import nodes
 from recagora.environments.trirec.state import TrirecState
 
@@ -30,13 +31,4 @@ ROUND_PIPELINE = (
 
 def build_trirec_graph() -> StateGraph:
     """The uncompiled graph; compile it with a checkpointer to make runs resumable."""
-    graph = StateGraph(TrirecState, context_schema=nodes.TrirecContext)
-    for name, function in ROUND_PIPELINE:
-        graph.add_node(name, function)
-    graph.add_edge(START, ROUND_PIPELINE[0][0])
-    for (before, _), (after, _) in zip(ROUND_PIPELINE, ROUND_PIPELINE[1:], strict=False):
-        graph.add_edge(before, after)
-    graph.add_conditional_edges(
-        "record_round", nodes.next_step, {"next_round": "begin_round", "end": END}
-    )
-    return graph
+    return build_round_cycle(TrirecState, nodes.TrirecContext, ROUND_PIPELINE, nodes.next_step)
