@@ -14,20 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
 from pydantic import BaseModel
 
 from recagora.agents.llm.contract import LLMFailure, LLMResult
 from recagora.agents.llm.structured import parse_reply
+from recagora.item_space.embedding import cache_dir
 
-CACHE_ENV = "RECAGORA_CACHE_DIR"
 CACHE_FILE = "llm_responses.sqlite"
 MEMORY = ":memory:"
 
@@ -48,8 +46,7 @@ CREATE TABLE IF NOT EXISTS responses (
 
 def default_cache_dir() -> Path:
     """`$RECAGORA_CACHE_DIR` when set, else the user cache dir (e.g. ~/.cache/recagora)."""
-    override = os.environ.get(CACHE_ENV)
-    return Path(override) if override else Path(platformdirs.user_cache_dir("recagora"))
+    return cache_dir()
 
 
 def cache_key(**parts: object) -> str:
