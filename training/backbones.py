@@ -248,9 +248,9 @@ def _maybe_lora(model, config: BackboneConfig):
 
 def smollm2_folder() -> Path:
     """Cached safetensors copy of SmolLM2-135M-Instruct, converted once from the wheel's GGUF."""
-    from platformdirs import user_cache_dir
+    from recagora.item_space.embedding import cache_dir
 
-    folder = Path(user_cache_dir("recagora")) / "models" / "smollm2-135m-instruct"
+    folder = cache_dir() / "models" / "smollm2-135m-instruct"
     if not (folder / "model.safetensors").is_file():
         _convert_gguf(_smollm2_gguf(), folder)
     return folder

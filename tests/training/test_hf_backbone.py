@@ -64,3 +64,14 @@ def test_a_lora_sft_step_changes_only_the_adapter(small_world, tmp_path):
     trainer.train()
     after = trainer.backbone.trainable_state()
     assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_the_converted_smollm2_lives_under_the_recagora_cache_dir(tmp_path, monkeypatch):
+    """RECAGORA_CACHE_DIR moves the converted backbone too; a present copy is not reconverted."""
+    from recagora.training.backbones import smollm2_folder
+
+    monkeypatch.setenv("RECAGORA_CACHE_DIR", str(tmp_path))
+    folder = tmp_path / "models" / "smollm2-135m-instruct"
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"")
+    assert smollm2_folder() == folder
