@@ -37,6 +37,7 @@ class Turn:
     feedback: str
     liked: tuple[int, ...] = ()
     disliked: tuple[int, ...] = ()
+    remark: str = ""  # the LLM critic's own sentence (empty for the surrogate critic)
 
 
 @dataclass(frozen=True)
@@ -167,14 +168,7 @@ class LLMReasoner:
             shortlist=[
                 titles[i] for i in list(shortlist)[: self.config.shortlist_titles] if i >= 0
             ],
-            turns=[
-                {
-                    "query": t.query,
-                    "grounded": [titles[i] for i in t.grounded],
-                    "feedback": t.feedback,
-                }
-                for t in turns
-            ],
+            turns=[_turn_slots(t, titles) for t in turns],
             must_answer=must_answer,
         )
 
@@ -225,6 +219,25 @@ class LLMReasoner:
             else self.catalog.titles[history[-1]]
         )
         return fallback, must_answer, True, ""
+
+
+def _turn_slots(turn: Turn, titles: Sequence[str]) -> dict:
+    """A turn as the prompt shows it: every grounded title marked by the feedback, no repeats.
+
+    The critic's liked/disliked lists become marks beside the titles rather than a second
+    list of the same titles: with a 135M model on one CPU thread, prompt tokens are the cost.
+    """
+    liked, disliked = set(turn.liked), set(turn.disliked)
+    marks = {True: "fits", False: "does not fit"}
+    return {
+        "query": turn.query,
+        "found": [
+            {"title": titles[i], "mark": marks[i in liked] if i in liked | disliked else ""}
+            for i in turn.grounded
+        ],
+        "liked": [titles[i] for i in turn.grounded if i in liked],
+        "remark": turn.remark,
+    }
 
 
 def _call_event(result: LLMResult) -> dict:

@@ -36,6 +36,7 @@ class Feedback:
     disliked: list[tuple[int, ...]]
     failed: np.ndarray
     events: list[dict] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)  # LLM critic's own sentences; [] = none
 
 
 class FeedbackReply(BaseModel):
@@ -138,21 +139,21 @@ class LLMFeedbackAgent:
         requests = [self._request(h, g) for h, g in zip(histories, grounded, strict=True)]
         results = await self.llm.structured_batch(requests, FeedbackReply)
         parsed = [self._parse(r, g) for r, g in zip(results, grounded, strict=True)]
-        texts, liked, disliked, failed = (
-            (list(c) for c in zip(*parsed, strict=True)) if parsed else ([], [], [], [])
+        texts, liked, disliked, failed, remarks = (
+            (list(c) for c in zip(*parsed, strict=True)) if parsed else ([], [], [], [], [])
         )
-        return Feedback(
-            texts, liked, disliked, np.array(failed, bool), [_call_event(r) for r in results]
-        )
+        events = [_call_event(r) for r in results]
+        return Feedback(texts, liked, disliked, np.array(failed, bool), events, remarks)
 
     def _parse(self, result: LLMResult, grounded: Sequence[int]) -> tuple:
         reply = result.value
         if not result.ok or reply is None:
-            return "No feedback.", (), (), True
+            return "No feedback.", (), (), True, ""
         liked = _numbered(grounded, reply.fits)
         disliked = tuple(i for i in _numbered(grounded, reply.misfits) if i not in liked)
         text = feedback_text(liked, disliked, self.facts.catalog.titles)
-        return f"{text} {reply.feedback}".strip(), liked, disliked, False
+        remark = reply.feedback.strip()
+        return f"{text} {remark}".strip(), liked, disliked, False, remark
 
 
 def _numbered(grounded: Sequence[int], numbers: Sequence[int]) -> tuple[int, ...]:

@@ -116,6 +116,7 @@ def _apply_round(state: GroundedState) -> tuple:
             feedback=fb.texts[position],
             liked=fb.liked[position],
             disliked=fb.disliked[position],
+            remark=fb.remarks[position] if fb.remarks else "",
         )
         transcripts[user] = (*transcripts[user], turn)
     for row in np.flatnonzero(moves.answer):

@@ -75,3 +75,20 @@ def test_llm_critic_ignores_out_of_range_numbers():
     )
     feedback = asyncio.run(LLMFeedbackAgent(facts, llm).critique([(0,)], [(3, 4)]))
     assert feedback.liked == [(4,)] and feedback.disliked == [(3,)] and not feedback.failed.any()
+
+
+def test_prompt_marks_the_last_search_and_shortens_older_ones():
+    reasoner = LLMReasoner(_catalog(), open_llm("fake:", use_cache=False))
+    turns = (Turn("q1", (1, 2), "f", (1,), (2,)), Turn("q2", (3, 4), "f", (3,), (4,), "more"))
+    prompt = reasoner._prompt((0,), (5,), turns, must_answer=False)
+    assert "- fits: Game 1\n" in prompt and "Game 2" not in prompt  # older search: fits only
+    assert "- Game 3 (fits)\n- Game 4 (does not fit)\n" in prompt
+    assert "The user agent adds: more" in prompt and "<" not in prompt  # nothing to copy
+
+
+def test_llm_critic_remark_is_kept_apart_from_the_marks():
+    facts = ItemFacts.from_catalog(_catalog(), np.arange(6))
+    reply = json.dumps({"fits": [1], "misfits": [], "feedback": "more puzzles"})
+    llm = open_llm("fake:", fake_replies=[reply], use_cache=False)
+    feedback = asyncio.run(LLMFeedbackAgent(facts, llm).critique([(0,)], [(3, 4)]))
+    assert feedback.remarks == ["more puzzles"] and feedback.texts[0].endswith("more puzzles")
