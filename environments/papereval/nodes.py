@@ -111,13 +111,24 @@ def record_day(state: PaperEvalState, runtime: Ctx) -> dict[str, Any]:
     metrics = _day_metrics(state, ctx)
     done = r + 1 >= len(ctx.days)
     if done:
-        judged = np.flatnonzero(np.isfinite(state["all_scores"]))
+        judged = _evaluation_order(ctx, state["all_scores"])
         report = ranking_report(state["all_scores"][judged], ctx.relevance[judged])
         metrics.update({f"overall_{k}": v for k, v in report.items()})
     ctx.sink.write_round(
         r, [*state["events"], {"kind": "round_metrics_ready", "round": r}], metrics
     )
     return {"round": r + 1, "done": done}
+
+
+def _evaluation_order(ctx: PaperEvalContext, all_scores: np.ndarray) -> np.ndarray:
+    """Judged papers in the seeded evaluation order, never the corpus file's order.
+
+    The ranking metrics break score ties by input order, and the ICLR file is sorted by
+    decision (its order has Spearman 0.74 with the mean rating): a judge that gives many
+    papers the same score (SmolLM2 does) would otherwise inherit the labels' order.
+    """
+    order = np.concatenate(ctx.days)
+    return order[np.isfinite(all_scores[order])]
 
 
 def next_step(state: PaperEvalState) -> str:

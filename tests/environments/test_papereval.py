@@ -127,3 +127,21 @@ def test_bad_input_is_one_line_error(world):
             _config(agents="evaluator=scorer", scorer_path="x"),
             {**world, "corpus": corpus, "score_fn": len},
         )
+
+
+def test_tied_scores_do_not_inherit_the_corpus_files_label_order(world):
+    """The ICLR file is sorted by decision: a constant judge must rank like chance, not like it."""
+    from recagora.item_space.papers import paper_labels
+    from recagora.training.papereval.ranking_metrics import ranking_report
+
+    labels = paper_labels(world["corpus"].targets)
+    relevance = (labels - np.nanmin(labels)) / (np.nanmax(labels) - np.nanmin(labels))
+    file_order = ranking_report(np.zeros(len(labels)), relevance)["ndcg@10"]
+
+    def constant(papers, references):
+        return np.full(len(papers), 0.5)
+
+    config = _config(agents="evaluator=scorer", scorer_path="unused", papers=0, rounds=2)
+    last = _play(config, {**world, "score_fn": constant}).metrics_rows()[-1]
+    assert last["overall_n"] == len(labels) and last["overall_spearman"] == 0.0
+    assert last["overall_ndcg@10"] < file_order - 0.05  # 0.64 in file order; chance ~0.50
