@@ -15,6 +15,7 @@ Neither the user's history nor the ground truth is ever a negative.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -48,16 +49,81 @@ def popularity_candidates(
     k: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """(m, k) int64: k-1 negatives drawn by popularity (history and target excluded) + the target."""
+    """(m, k) int64: k-1 negatives drawn by popularity (history and target excluded) + the target.
+
+    Sampling without replacement in proportion to popularity (+1 smoothing), vectorised:
+    each row draws a stream of i.i.d. items and keeps the first k distinct allowed ones,
+    which is exactly successive sampling without replacement from the allowed items. A
+    row whose stream is too short draws more (never restarts: a restart would favour
+    popular sets), and after `PASSES` the few rows left finish through `rng.choice`.
+    """
     weights = np.asarray(popularity, np.float64) + 1.0  # +1: unseen items stay drawable
+    cdf = np.cumsum(weights) / weights.sum()
     out = np.empty((len(histories), k), np.int64)
-    for row, history in enumerate(histories):
-        p = weights.copy()
-        p[list(history)] = 0.0
-        if targets[row] >= 0:
-            p[targets[row]] = 0.0
-        out[row] = rng.choice(len(p), size=k, replace=False, p=p / p.sum())
+    n, block = len(weights), max(1, MASK_BUDGET // len(weights))
+    for start in range(0, len(histories), block):
+        rows = np.arange(start, min(start + block, len(histories)))
+        forbidden = _forbidden_mask(histories, targets, rows, n)
+        out[rows] = _draw_block(cdf, weights, forbidden, k, rng)
     return _with_targets(out, targets, rng)
+
+
+# Vectorised passes (each adds k * DRAWS_PER_SLOT draws to unfinished rows) before the
+# rows still short finish one at a time; rows per block of the dense (rows, N) mask.
+PASSES, DRAWS_PER_SLOT, MASK_BUDGET = 3, 4, 1 << 25
+
+
+def _draw_block(cdf, weights, forbidden: np.ndarray, k: int, rng) -> np.ndarray:
+    """(B, k) the first k distinct allowed items of each row's i.i.d. stream."""
+    out = np.empty((len(forbidden), k), np.int64)
+    pending = np.arange(len(forbidden))
+    stream = np.zeros((len(forbidden), 0), np.int64)
+    for _ in range(PASSES):
+        more = np.searchsorted(cdf, rng.random((len(pending), k * DRAWS_PER_SLOT)))
+        stream = np.concatenate([stream, np.minimum(more, len(cdf) - 1)], axis=1)
+        good = _first_occurrence(stream) & ~np.take_along_axis(forbidden[pending], stream, 1)
+        rank = np.cumsum(good, axis=1)
+        done = rank[:, -1] >= k
+        kept = good & (rank <= k)
+        out[pending[done]] = stream[done][kept[done]].reshape(-1, k)
+        pending, stream, kept = pending[~done], stream[~done], kept[~done]
+        if not len(pending):
+            return out
+    for row, found, drawn in zip(pending.tolist(), kept, stream, strict=True):
+        out[row] = _finish_row(weights, forbidden[row], drawn[found], k, rng)
+    return out
+
+
+def _first_occurrence(draws: np.ndarray) -> np.ndarray:
+    """(B, D) bool: True where the value has not appeared earlier in its row."""
+    order = np.argsort(draws, axis=1, kind="stable")
+    ranked = np.take_along_axis(draws, order, axis=1)
+    first = np.ones(draws.shape, bool)
+    first[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
+    out = np.empty_like(first)
+    np.put_along_axis(out, order, first, axis=1)
+    return out
+
+
+def _forbidden_mask(histories, targets, rows: np.ndarray, n: int) -> np.ndarray:
+    """(B, N) bool: True for the items in the row's history and for its target."""
+    mask = np.zeros((len(rows), n), bool)
+    part = [histories[r] for r in rows.tolist()]
+    lengths = np.fromiter((len(h) for h in part), np.int64, count=len(part))
+    flat = np.fromiter(itertools.chain.from_iterable(part), np.int64, count=int(lengths.sum()))
+    mask[np.repeat(np.arange(len(rows)), lengths), flat] = True
+    wanted = targets[rows]
+    has = np.flatnonzero(wanted >= 0)
+    mask[has, wanted[has]] = True
+    return mask
+
+
+def _finish_row(weights, forbidden_row, found: np.ndarray, k: int, rng) -> np.ndarray:
+    """The found items, then successive draws without replacement among the rest."""
+    p = np.where(forbidden_row, 0.0, weights)
+    p[found] = 0.0
+    rest = rng.choice(len(p), size=k - len(found), replace=False, p=p / p.sum())
+    return np.concatenate([found, rest])
 
 
 def _exclude(

@@ -118,3 +118,41 @@ def test_sasrec_hook_scores_in_blocks_with_the_same_candidate_sets(ml100k):
     assert calls == [200, 64, 64, 64, 8]
     _check_protocol(many, histories, targets, 10)
     assert [set(r) for r in one.tolist()] == [set(r) for r in many.tolist()]
+
+
+def _inclusion_probabilities(weights: np.ndarray, allowed: list[int], k: int) -> np.ndarray:
+    """Exact P(item among k successive draws without replacement), by enumerating orders."""
+    import itertools
+
+    p = np.zeros(len(weights))
+    for order in itertools.permutations(allowed, k):
+        prob, left = 1.0, float(weights[allowed].sum())
+        for item in order:
+            prob *= weights[item] / left
+            left -= weights[item]
+        p[list(order)] += prob
+    return p
+
+
+def test_vectorised_popularity_sampling_is_sampling_without_replacement():
+    popularity = np.array([9.0, 5.0, 3.0, 1.0, 0.0, 0.0, 7.0])  # +1 smoothing inside
+    histories = [(1,)] * 20_000  # item 1 is in every history, item 6 is every target
+    targets = np.full(len(histories), 6, np.int64)
+    draw = popularity_candidates(popularity, histories, targets, 4, np.random.default_rng(0))
+    negatives = draw[draw != 6].reshape(len(histories), 3)  # the 3 kept negatives per row
+    assert not (draw == 1).any() and (draw == 6).sum(axis=1).tolist() == [1] * len(histories)
+    # The 4 draws' first 3 are the negatives the protocol keeps: compare with exact
+    # inclusion probabilities of 3 successive draws among the allowed items {0, 2, 3, 4, 5}.
+    expected = _inclusion_probabilities(popularity + 1.0, [0, 2, 3, 4, 5], 3)
+    observed = np.bincount(negatives.ravel(), minlength=len(popularity)) / len(histories)
+    np.testing.assert_allclose(observed, expected, atol=0.015)
+
+
+def test_rows_with_almost_no_allowed_items_still_get_k_distinct_negatives():
+    popularity = np.arange(40, dtype=np.float64) ** 3  # steep: rejections for heavy histories
+    heavy = tuple(range(9, 40))  # only items 0-8 are allowed, the least popular ones
+    histories = [heavy, (), heavy]
+    targets = np.array([0, 5, -1], np.int64)
+    draw = popularity_candidates(popularity, histories, targets, 8, np.random.default_rng(1))
+    _check_protocol(draw[:2], histories[:2], targets[:2], 8)
+    assert len(set(draw[2].tolist())) == 8 and set(draw[2].tolist()) <= set(range(9))
