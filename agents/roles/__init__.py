@@ -18,7 +18,7 @@ One round (rng: a seeded np.random.Generator per round; targets only in the pape
 
     idx = cohort.active_indices()                                          # (m,)
     cands = platform.candidates(cohort, idx, rng, targets=None)            # (m, K) int64
-    promos = await item.promote(item_state, cohort, idx, cands)            # Promotions .texts m x K
+    promos = await item.promote(item_state, cohort, idx, cands)            # Promotions: .ids (m, K) rows of .table
     scores = await user.score(cohort, idx, cands, promos)                  # Scores .scores (m, K) 0-10
     ranked = platform.rerank(exposure, cohort, idx, cands, scores)         # Reranked .slates/.order (m, K)
     exposure = ranked.exposure                                             # persists across rounds

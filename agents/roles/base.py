@@ -199,25 +199,46 @@ def append_consumed(
 
 @dataclass(frozen=True)
 class Promotions:
-    """Item agents' self-promotions for one round.
+    """Item agents' self-promotions for one round, as rows of a table of distinct texts.
 
-    texts: m lists of k strings aligned with the candidates ("" = no promotion).
+    table: distinct texts, table[0] == "" (no promotion); ids: (m, K) int32 table rows
+    aligned with the candidates. At 100k users a round holds a million promotions but
+    few distinct texts, so agents pass ids around, never a million strings.
     """
 
-    texts: list[list[str]]
+    table: tuple[str, ...]
+    ids: np.ndarray
     events: list[dict] = field(default_factory=list)
 
-    def take(self, order: np.ndarray) -> Promotions:
-        """The same promotions re-aligned with re-ranked slates: row r takes columns order[r]."""
-        texts = [
-            [row[j] for j in cols] for row, cols in zip(self.texts, order.tolist(), strict=True)
-        ]
-        return Promotions(texts=texts, events=[])
+    @classmethod
+    def from_texts(cls, texts: Sequence[Sequence[str]], events: list[dict] | None = None):
+        """From m lists of K strings ("" = no promotion)."""
+        rows: dict[str, int] = {"": 0}
+        ids = [[rows.setdefault(text, len(rows)) for text in row] for row in texts]
+        width = len(texts[0]) if len(texts) else 0
+        return cls(tuple(rows), np.asarray(ids, np.int32).reshape(len(texts), width), events or [])
 
     @classmethod
     def empty(cls, shape: tuple[int, int]) -> Promotions:
         """No promotion for any of (m, K) candidates."""
-        return cls(texts=[[""] * shape[1] for _ in range(shape[0])])
+        return cls(("",), np.zeros(shape, np.int32))
+
+    @property
+    def texts(self) -> list[list[str]]:
+        """m lists of K strings (materialised: prefer `row` or `ids` in loops)."""
+        return [self.row(r) for r in range(len(self.ids))]
+
+    def row(self, r: int) -> list[str]:
+        """The K texts of row r."""
+        return [self.table[i] for i in self.ids[r].tolist()]
+
+    def any(self) -> bool:
+        """True when at least one candidate carries a promotion."""
+        return bool(self.ids.any())
+
+    def take(self, order: np.ndarray) -> Promotions:
+        """The same promotions re-aligned with re-ranked slates: row r takes columns order[r]."""
+        return Promotions(self.table, np.take_along_axis(self.ids, order, axis=1))
 
 
 @dataclass(frozen=True)

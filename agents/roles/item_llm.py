@@ -103,7 +103,7 @@ class LLMItemAgent:
             "tokens": sum(r.prompt_tokens + r.completion_tokens for r in results),
             "cached": sum(r.cached for r in results),
         }
-        return Promotions(texts=texts, events=[event])
+        return Promotions.from_texts(texts, [event])
 
     async def update_memory(
         self,

@@ -80,15 +80,25 @@ def buffer_promotions(
     candidates: np.ndarray,
     promotions: Promotions,
 ) -> ItemMemoryState:
-    """A new state where every non-empty promotion served this round waits in its item's buffer."""
-    added: dict[int, list[tuple[str, str]]] = {}
-    for user, items, texts in zip(idx.tolist(), candidates.tolist(), promotions.texts, strict=True):
-        audience = audience_of(cohort.memories[user])
-        for item, text in zip(items, texts, strict=True):
-            if text:
-                added.setdefault(item, []).append((audience, text))
-    buffers = dict(state.buffers)
-    for item, entries in added.items():
+    """A new state where every non-empty promotion served this round waits in its item's buffer.
+
+    Entries join in user order (then candidate column), as if served one user at a time.
+    """
+    rows, cols = np.nonzero(promotions.ids)  # row-major: user order, then column
+    if not len(rows):
+        return state
+    items = candidates[rows, cols]
+    by_item = np.argsort(items, kind="stable")  # grouped by item, user order kept inside
+    items, rows, text_ids = items[by_item], rows[by_item], promotions.ids[rows, cols][by_item]
+    audiences = {r: audience_of(cohort.memories[u]) for r, u in enumerate(idx.tolist())}
+    table, buffers = promotions.table, dict(state.buffers)
+    starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
+    for start, stop in zip(starts.tolist(), [*starts[1:].tolist(), len(items)], strict=True):
+        entries = [
+            (audiences[r], table[t])
+            for r, t in zip(rows[start:stop].tolist(), text_ids[start:stop].tolist(), strict=True)
+        ]
+        item = int(items[start])
         buffers[item] = (*buffers.get(item, ()), *entries)
     return replace(state, buffers=buffers)
 

@@ -5,8 +5,9 @@
 - personalized: the same, plus the categories the item shares with the user's top three
   history categories (or, when none is shared, the user's favourite as a contrast).
 The memory rewrite after every `buffer_size` served promotions records how often and how
-the item was last promoted (`item_template_memory.jinja`). Each distinct (item, angle)
-text is rendered once and cached, so 100k users cost one dictionary lookup per candidate.
+the item was last promoted (`item_template_memory.jinja`). Each (user, candidate) pair is
+reduced to an integer "angle code" in numpy and each distinct code is rendered once, so a
+100k-user round costs one `np.unique`, not a million string lookups.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from recagora.agents.roles.item_memory import (
     buffer_promotions,
     due_rewrites,
 )
-from recagora.agents.roles.persona import clip_words, item_facts_text, top_categories
+from recagora.agents.roles.persona import clip_words, item_facts_text
+
+# A personalised promotion speaks to the user's three most frequent history categories.
+FAVOURITES = 3
 
 
 class TemplateItemAgent:
@@ -32,8 +36,8 @@ class TemplateItemAgent:
     def __init__(self, facts: ItemFacts, config: ItemAgentConfig | None = None) -> None:
         self.facts = facts
         self.config = config or ItemAgentConfig()
-        self._texts: dict[tuple[int, tuple[str, ...], tuple[str, ...]], str] = {}
-        self._by_likes: dict[tuple[int, tuple[str, ...]], str] = {}
+        self._table: list[str] = [""]  # every text rendered so far; row 0 = no promotion
+        self._rows: dict[int, int] = {}  # angle code (see `_angle_codes`) -> table row
 
     def init_state(self) -> ItemMemoryState:
         """Every item starts from its catalog facts (no stored memory)."""
@@ -42,51 +46,76 @@ class TemplateItemAgent:
     async def promote(
         self, state: ItemMemoryState, cohort: UserCohort, idx: np.ndarray, candidates: np.ndarray
     ) -> Promotions:
-        """(m, K) promotion texts; all "" in mode none."""
+        """(m, K) promotions; all empty in mode none."""
         if self.config.mode == "none":
             return Promotions.empty(candidates.shape)
-        personal = self.config.mode == "personalized"
-        favourites = top_categories(cohort, idx, self.facts) if personal else [[] for _ in idx]
-        texts = [
-            [self._text(item, tuple(likes)) for item in row]
-            for row, likes in zip(candidates.tolist(), favourites, strict=True)
-        ]
-        return Promotions(
-            texts=texts,
-            events=[
-                {
-                    "role": "item",
-                    "impl": self.name,
-                    "kind": "promote",
-                    "users": len(idx),
-                    "mode": self.config.mode,
-                }
-            ],
+        codes = self._angle_codes(candidates, self._favourites(cohort, idx))
+        unique, inverse = np.unique(codes, return_inverse=True)
+        rows = np.array([self._table_row(code) for code in unique.tolist()], np.int32)
+        event = {
+            "role": "item",
+            "impl": self.name,
+            "kind": "promote",
+            "users": len(idx),
+            "mode": self.config.mode,
+        }
+        return Promotions(tuple(self._table), rows[inverse].reshape(codes.shape), [event])
+
+    def _favourites(self, cohort: UserCohort, idx: np.ndarray) -> np.ndarray:
+        """(m, L) label index of each user's top three history categories, -1 = none (L = 0
+        unless personalised); ties keep label order, as `persona.top_categories` does."""
+        if self.config.mode != "personalized":
+            return np.zeros((len(idx), 0), np.int64)
+        counts = cohort.category_counts[idx]
+        top = np.argsort(-counts, axis=1, kind="stable")[:, :FAVOURITES]
+        return np.where(np.take_along_axis(counts, top, axis=1) > 0, top, -1)
+
+    def _angle_codes(self, candidates: np.ndarray, likes: np.ndarray) -> np.ndarray:
+        """(m, K) int64 code of (item, liked labels the item shares, contrast label).
+
+        Digits in base C + 1 (0 = none): the item, then the shared labels in the user's
+        order (zero-padded to FAVOURITES), then the favourite label as a contrast when none
+        is shared. Equal codes <=> equal texts.
+        """
+        base = len(self.facts.category_labels) + 1
+        shared = np.zeros((*candidates.shape, likes.shape[1]), bool)
+        if likes.shape[1]:
+            member = self.facts.categories[candidates[:, :, None], np.maximum(likes, 0)[:, None]]
+            shared = (member > 0) & (likes[:, None, :] >= 0)
+        digits = np.where(shared, likes[:, None, :] + 1, 0)
+        digits = np.take_along_axis(digits, np.argsort(digits == 0, axis=2, kind="stable"), 2)
+        code = candidates.astype(np.int64)
+        for slot in range(FAVOURITES):  # shared labels first, in the user's order
+            code = code * base + (digits[..., slot] if slot < digits.shape[2] else 0)
+        contrast = likes[:, :1] + 1 if likes.shape[1] else np.zeros((len(likes), 1), np.int64)
+        return code * base + np.where(shared.any(axis=2), 0, contrast)
+
+    def _table_row(self, code: int) -> int:
+        """The table row of an angle code's text, rendering it the first time."""
+        row = self._rows.get(code)
+        if row is None:
+            row = self._rows[code] = len(self._table)
+            self._table.append(self._render(code))
+        return row
+
+    def _render(self, code: int) -> str:
+        base, labels = len(self.facts.category_labels) + 1, self.facts.category_labels
+        digits = []
+        for _ in range(FAVOURITES + 1):
+            code, digit = divmod(code, base)
+            digits.append(digit)
+        contrast, shared = digits[0], [labels[d - 1] for d in reversed(digits[1:]) if d]
+        entry = self.facts.catalog[code]
+        text = render(
+            "item_template",
+            mode=self.config.mode,
+            title=entry.title,
+            categories=list(entry.categories),
+            year=str(entry.attributes.get("release_year", "")),
+            shared=shared,
+            liked=[labels[contrast - 1]] if contrast else [],
         )
-
-    def _text(self, item: int, likes: tuple[str, ...]) -> str:
-        known = self._by_likes.get((item, likes))
-        if known is None:
-            known = self._by_likes[(item, likes)] = self._render(item, likes)
-        return known
-
-    def _render(self, item: int, likes: tuple[str, ...]) -> str:
-        categories = self.facts.catalog[item].categories
-        shared = tuple(c for c in likes if c in categories)
-        key = (item, shared, () if shared else likes[:1])  # one contrast genre: few distinct texts
-        if key not in self._texts:
-            entry = self.facts.catalog[item]
-            text = render(
-                "item_template",
-                mode=self.config.mode,
-                title=entry.title,
-                categories=list(categories),
-                year=str(entry.attributes.get("release_year", "")),
-                shared=list(shared),
-                liked=list(key[2]),
-            )
-            self._texts[key] = clip_words(text, self.config.max_words)
-        return self._texts[key]
+        return clip_words(text, self.config.max_words)
 
     async def update_memory(
         self,

@@ -134,7 +134,7 @@ class LLMUserAgent:
                 break
             requests = [
                 self._score_request(
-                    cohort, idx[r], candidates[r], promotions.texts[r], hints[r], attempt
+                    cohort, idx[r], candidates[r], promotions.row(r), hints[r], attempt
                 )
                 for r in pending
             ]
@@ -210,7 +210,7 @@ class LLMUserAgent:
                 cohort.memories[u],
                 render(
                     "user_respond",
-                    slate=self._listing(slates[r].tolist(), promotions.texts[r]),
+                    slate=self._listing(slates[r].tolist(), promotions.row(r)),
                     max_choices=self.config.max_choices,
                 ),
                 "user_agent.respond",

@@ -148,18 +148,19 @@ class SurrogateUserAgent:
 
     def _promotion_vectors(self, promotions: Promotions) -> PromotionVectors | None:
         """Promotion text vectors, embedding each distinct text once per agent."""
-        if self.embedder is None or self.config.promotion_weight == 0.0 or not promotions.texts:
+        if self.embedder is None or self.config.promotion_weight == 0.0 or not promotions.any():
             return None
-        texts = promotions.texts
-        new = sorted({t for row in texts for t in row if t and t not in self._text_rows})
+        used = np.unique(promotions.ids)  # table rows in use (0 = no promotion)
+        texts = [promotions.table[i] for i in used.tolist()]
+        new = sorted({t for t in texts if t and t not in self._text_rows})
         if new:
             vectors = np.asarray(self.embedder.embed(new), np.float32)
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
             self._text_rows.update({t: len(self._text_vectors) + j for j, t in enumerate(new)})
             self._text_vectors = np.concatenate([self._text_vectors, vectors])
-        rows = self._text_rows
-        ids = np.array([[rows[t] if t else -1 for t in row] for row in texts], np.int64)
-        return PromotionVectors(ids=ids.reshape(len(texts), -1), vectors=self._text_vectors)
+        vector_row = np.full(len(promotions.table), -1, np.int64)
+        vector_row[used] = [self._text_rows[t] if t else -1 for t in texts]
+        return PromotionVectors(ids=vector_row[promotions.ids], vectors=self._text_vectors)
 
     def _events(self, kind: str, cohort: UserCohort, idx: np.ndarray, detail) -> list[dict]:
         head = {"role": "user", "impl": self.name, "kind": kind}

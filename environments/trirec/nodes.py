@@ -95,12 +95,12 @@ def _ad_events(ctx: TrirecContext, state: TrirecState, promotions: Any) -> list[
             "kind": "ads",
             "user": keys[u],
             "item": row,
-            "text": [f"{titles[i]}: {ad}" for i, ad in zip(row, ads, strict=True)],
+            "text": [f"{titles[i]}: {ad}" for i, ad in zip(row, promotions.row(r), strict=True)],
         }
-        for u, row, ads in zip(
-            state["active"].tolist(), state["candidates"].tolist(), promotions.texts, strict=True
+        for r, (u, row) in enumerate(
+            zip(state["active"].tolist(), state["candidates"].tolist(), strict=True)
         )
-        if any(ads)
+        if promotions.ids[r].any()
     ]
 
 

@@ -97,6 +97,29 @@ def test_personalized_promotions_name_shared_categories_and_stay_short(hashed_ml
     assert not any("like you" in t for row in generic.texts for t in row)
 
 
+def test_each_personalized_text_names_the_users_shared_top_categories_in_order(
+    hashed_ml100k, cohort
+):
+    """The vectorised angle codes against the rule spelled out per (user, item)."""
+    from recagora.agents.roles.persona import top_categories
+
+    _, facts = hashed_ml100k
+    agent = TemplateItemAgent(facts, ItemAgentConfig(mode="personalized"))
+    idx = cohort.active_indices()
+    cands = TriRecPlatform(facts).candidates(cohort, idx, np.random.default_rng(0))
+    promos = asyncio.run(agent.promote(agent.init_state(), cohort, idx, cands))
+    for row, likes in enumerate(top_categories(cohort, idx, facts)):
+        for col, item in enumerate(cands[row].tolist()):
+            text = promos.row(row)[col]
+            shared = [c for c in likes if c in facts.catalog[item].categories]
+            assert text.startswith(facts.catalog[item].title)
+            if shared:
+                assert text.endswith(f"Made for fans of {' and '.join(shared)} like you.")
+            elif likes:
+                assert text.endswith(f"Something new next to your {likes[0]} favourites.")
+    assert len(set(promos.table)) == len(promos.table)  # each distinct text stored once
+
+
 def test_item_memory_is_rewritten_after_every_three_served_promotions(hashed_ml100k, cohort):
     _, facts = hashed_ml100k
     agent = TemplateItemAgent(facts, ItemAgentConfig(mode="generic"))

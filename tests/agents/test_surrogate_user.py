@@ -70,7 +70,7 @@ def test_a_promotion_matching_the_users_taste_raises_the_items_score(fitted, coh
     candidates = np.array([[i for i in range(len(facts)) if i not in cohort.histories[0]][:10]])
     recent_titles = " ".join(facts.catalog[i].title for i in cohort.histories[0][-5:])
     plain = asyncio.run(agent.score(cohort, idx, candidates, Promotions.empty((1, 10))))
-    ad = Promotions(texts=[[recent_titles] + [""] * 9])
+    ad = Promotions.from_texts([[recent_titles] + [""] * 9])
     promoted = asyncio.run(agent.score(cohort, idx, candidates, ad))
     assert promoted.scores[0, 0] > plain.scores[0, 0]
     ignoring = SurrogateUserAgent(

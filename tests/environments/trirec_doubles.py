@@ -93,8 +93,8 @@ class TitleItem:
             ["" if self.mode == "none" else f"{self.facts.catalog[i].title}, for you" for i in row]
             for row in candidates.tolist()
         ]
-        return Promotions(
-            texts=texts, events=[{"role": "item", "kind": "promote", "n": int(candidates.size)}]
+        return Promotions.from_texts(
+            texts, [{"role": "item", "kind": "promote", "n": int(candidates.size)}]
         )
 
     async def update_memory(self, state, cohort, idx, candidates, promotions):
