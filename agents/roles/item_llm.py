@@ -47,7 +47,7 @@ class LLMItemAgent:
         return state.memories.get(item) or item_facts_text(self.facts.catalog[item])
 
     def _request(self, prompt: str, tag: str) -> LLMRequest:
-        system = render("item_system", domain=self.config.domain)
+        system = render("item_system", domain=self.config.domain or "items")
         return LLMRequest(
             messages=({"role": "system", "content": system}, {"role": "user", "content": prompt}),
             temperature=self.config.temperature,

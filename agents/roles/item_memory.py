@@ -51,7 +51,10 @@ class ItemAgentConfig:
         default=6, metadata={"help": "Buffered entries shown in one rewrite prompt (most recent)."}
     )
     domain: str = field(
-        default="movies", metadata={"help": "What the catalog holds, as the prompts name it."}
+        default="",
+        metadata={
+            "help": "What the catalog holds, as the prompts name it; empty = the scenario's domain (or 'items')."
+        },
     )
     temperature: float = field(
         default=0.7, metadata={"help": "LLM sampling temperature (paper: 0.7)."}

@@ -44,7 +44,10 @@ class LLMUserConfig:
     """Prompts and limits of the LLM user agent."""
 
     domain: str = field(
-        default="movies", metadata={"help": "What the catalog holds, as the prompts name it."}
+        default="",
+        metadata={
+            "help": "What the catalog holds, as the prompts name it; empty = the scenario's domain (or 'items')."
+        },
     )
     max_retries: int = field(
         default=3,
@@ -104,7 +107,7 @@ class LLMUserAgent:
         self.config = config or LLMUserConfig()
 
     def _request(self, memory: str, prompt: str, tag: str, attempt: int = 0) -> LLMRequest:
-        system = render("user_system", domain=self.config.domain, memory=memory)
+        system = render("user_system", domain=self.config.domain or "items", memory=memory)
         return LLMRequest(
             messages=({"role": "system", "content": system}, {"role": "user", "content": prompt}),
             temperature=self.config.temperature,

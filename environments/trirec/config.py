@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from recagora.agents.roles.item_memory import ItemAgentConfig
 from recagora.agents.roles.platform import PlatformConfig
 from recagora.agents.roles.user_llm import LLMUserConfig
 from recagora.agents.roles.user_surrogate import SurrogateUserConfig
 from recagora.agents.surrogate.choice_model import ChoiceModelConfig
+from recagora.environments.config_checks import domain_of
 from recagora.environments.config_checks import require as _require
 from recagora.environments.trirec.candidates import CANDIDATE_SOURCES
 from recagora.item_space.errors import did_you_mean
@@ -92,7 +93,10 @@ class TrirecConfig:
         },
     )
     domain: str = field(
-        default="movies", metadata={"help": "What the catalog holds, as persona prompts name it."}
+        default="",
+        metadata={
+            "help": "What the catalog holds, as the prompts name it; empty = from the dataset (ml-100k: movies, cds-vinyl: CDs and vinyl records, ...); item.domain and llm_user.domain follow unless set."
+        },
     )
     item: ItemAgentConfig = field(
         default_factory=ItemAgentConfig,
@@ -113,6 +117,11 @@ class TrirecConfig:
     )
 
     def __post_init__(self) -> None:
+        self.domain = self.domain or domain_of(self.dataset)
+        if not self.item.domain:
+            self.item = replace(self.item, domain=self.domain)
+        if not self.llm_user.domain:
+            self.llm_user = replace(self.llm_user, domain=self.domain)
         _require(self.users >= 1, f"users must be >= 1, got {self.users}")
         _require(
             self.population is None or self.population >= 1,

@@ -27,3 +27,15 @@ def test_require_raises_only_when_false():
     require(True, "never shown")
     with pytest.raises(ConfigError, match="^k must be >= 1$"):
         require(False, "k must be >= 1")
+
+
+def test_trirec_prompts_name_the_datasets_items_unless_told_otherwise():
+    from recagora.agents.roles.item_memory import ItemAgentConfig
+    from recagora.environments.trirec.config import TrirecConfig
+
+    cds = TrirecConfig(dataset="cds-vinyl")
+    assert cds.domain == cds.item.domain == cds.llm_user.domain == "CDs and vinyl records"
+    assert TrirecConfig().item.domain == "movies"  # ml-100k, the default dataset
+    told = TrirecConfig(dataset="cds-vinyl", item=ItemAgentConfig(domain="records"))
+    assert told.item.domain == "records" and told.llm_user.domain == "CDs and vinyl records"
+    assert TrirecConfig(dataset="/data/my-catalog").domain == "items"
