@@ -163,14 +163,15 @@ async def _execute(
 async def _drive(spec: ScenarioSpec, folder: RunFolder, episode: Episode, resume: bool) -> None:
     """Run (or continue) the episode's checkpoint thread to its end."""
     import aiosqlite
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from recagora.experiments.runner.checkpoints import LatestSqliteSaver
 
     thread = {"configurable": {"thread_id": folder.name}, "recursion_limit": RECURSION_LIMIT}
     async with aiosqlite.connect(str(folder.checkpoint_path)) as connection:
         # pickle, not msgpack: the state holds frozen dataclasses of tuples and numpy
         # arrays that must come back with their exact types after a resume (msgpack
         # turns tuples into lists). The file is written and read only by this run.
-        saver = AsyncSqliteSaver(connection, serde=pickle)
+        saver = LatestSqliteSaver(connection, serde=pickle)
         graph = spec.build_graph().compile(checkpointer=saver)
         start = await _graph_input(graph, thread, episode.initial_state, resume)
         if start is not _ALREADY_DONE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import numpy as np
 import pytest
@@ -72,6 +73,9 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(hashing_space, tmp_pat
         extras={"space": hashing_space, "roles_factory": double_roles()},
     )
     assert clean.status == "finished"
+    # The saver keeps the newest checkpoint and its parent, not one state per node.
+    with sqlite3.connect(clean.folder.checkpoint_path) as db:
+        assert db.execute("SELECT count(*) FROM checkpoints").fetchone()[0] <= 2
 
     killed_extras = {
         "space": hashing_space,
