@@ -8,7 +8,6 @@ from pathlib import Path
 from recagora.item_space.errors import DatasetError
 
 SHARED_DATA_ENV = "RECAGORA_SHARED_DATA"
-CACHE_DIR_ENV = "RECAGORA_CACHE_DIR"
 
 
 def _repo_root_candidates() -> list[Path]:
@@ -34,12 +33,11 @@ def shared_data_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Where parsed datasets are cached: $RECAGORA_CACHE_DIR, else the user cache dir."""
-    if os.environ.get(CACHE_DIR_ENV):
-        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
-    import platformdirs
+    """Where parsed datasets are cached: `<cache root>/datasets`, like every other cache
+    (the root is $RECAGORA_CACHE_DIR, else the user cache dir)."""
+    from recagora.item_space.embedding import cache_dir as cache_root
 
-    return Path(platformdirs.user_cache_dir("recagora")) / "datasets"
+    return cache_root() / "datasets"
 
 
 def require_file(path: Path, what: str, fix: str) -> Path:

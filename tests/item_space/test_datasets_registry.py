@@ -54,8 +54,8 @@ def test_slow_parses_are_cached_and_reused(monkeypatch, tmp_path):
     # Whether a parse counts as slow depends on the machine: make every parse "slow".
     monkeypatch.setattr(dataset_cache, "MIN_PARSE_SECONDS", 0.0)
     first = load_dataset("ml-100k")
-    cached = list(tmp_path.glob("ml-100k-*.pkl"))
-    assert len(cached) == 1 and not list(tmp_path.glob("*.tmp"))
+    cached = list((tmp_path / "datasets").glob("ml-100k-*.pkl"))
+    assert len(cached) == 1 and not list((tmp_path / "datasets").glob("*.tmp"))
     again = load_dataset("ml-100k")
     assert again.catalog.titles == first.catalog.titles
     assert len(again.interactions) == len(first.interactions) == 100_000
