@@ -29,6 +29,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=16, help="Test users (the first N by key).")
     parser.add_argument("--llm", default="llamacpp:smollm2", help="LLM spec for the LLM roles.")
     parser.add_argument("--mode", default="personalized", help="Promotion mode of the item agent.")
+    parser.add_argument(
+        "--score-format", default="list", help="LLM user's score reply: list (paper) | keyed."
+    )
     args = parser.parse_args()
 
     import torch
@@ -40,7 +43,7 @@ def main() -> None:
     from recagora.agents.roles.item_memory import ItemAgentConfig
     from recagora.agents.roles.persona import persona_memory
     from recagora.agents.roles.platform import TriRecPlatform
-    from recagora.agents.roles.user_llm import LLMUserAgent
+    from recagora.agents.roles.user_llm import LLMUserAgent, LLMUserConfig
     from recagora.agents.roles.user_surrogate import SurrogateUserAgent
     from recagora.agents.surrogate.choice_model import fit_choice_model
     from recagora.item_space.datasets.registry import load_dataset
@@ -74,7 +77,7 @@ def main() -> None:
         clock = time.perf_counter()
         promos = asyncio.run(item.promote(item.init_state(), cohort, idx, candidates))
         promote_s = time.perf_counter() - clock
-        user = LLMUserAgent(facts, llm)
+        user = LLMUserAgent(facts, llm, LLMUserConfig(score_format=args.score_format))
         clock = time.perf_counter()
         llm_scores = asyncio.run(user.score(cohort, idx, candidates, promos))
         score_s = time.perf_counter() - clock
@@ -86,13 +89,16 @@ def main() -> None:
         surrogate.score(cohort, idx, candidates, Promotions.empty(candidates.shape))
     )
     sur_promo = asyncio.run(surrogate.score(cohort, idx, candidates, promos))
-    ev = promos.events[0]
+    ev = promos.events[0] if promos.events else {}
     print(
-        f"{len(idx)} users, K = {candidates.shape[1]}, LLM {args.llm}, promotion mode {args.mode}"
+        f"{len(idx)} users, K = {candidates.shape[1]}, LLM {args.llm}, promotion mode {args.mode}, "
+        f"score format {args.score_format}"
     )
     print(
         f"item agent: {promote_s:.1f} s for {ev['requests']} promotions ({promote_s / ev['requests']:.2f} s each), "
         f"{ev['tokens'] / ev['requests']:.0f} tokens each, invalid {ev['invalid_replies']}, clipped {ev['clipped']}"
+        if promos.events
+        else "item agent: mode none, no promotion written"
     )
     attempts = [e["attempts"] for e in llm_scores.events]
     invalid = sum(e["invalid_replies"] for e in llm_scores.events)

@@ -9,8 +9,10 @@ with a one-sentence hint naming them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 
 class ScoreEntry(BaseModel):
@@ -27,6 +29,43 @@ class ScoreReply(BaseModel):
     model_config = ConfigDict(extra="forbid")
     scores: list[ScoreEntry]
     reason: str
+
+
+# The keyed form's scores: the integers 0..10.
+SCORE_LEVELS = tuple(range(11))
+
+
+@cache
+def keyed_score_reply(n_candidates: int) -> type[BaseModel]:
+    """A reply with one required field per candidate, `id_1` .. `id_K`, then `reason`.
+
+    Not the paper's list: under constrained decoding (llama.cpp grammars, vLLM guided
+    JSON) the grammar itself makes every ID appear exactly once, so a small model cannot
+    return an incomplete or repeated set; `as_score_reply` maps it back to `ScoreReply`.
+    """
+    # An enum, not ge/le bounds: grammars enforce enums, while bounds are only checked
+    # after decoding (SmolLM2 wrote scores like 38967 under a bounded-number schema).
+    score = (Literal[SCORE_LEVELS], Field(description="0 = certainly not, 10 = certainly yes."))
+    fields = {f"id_{n}": score for n in range(1, n_candidates + 1)}
+    return create_model(
+        f"KeyedScoreReply{n_candidates}",
+        __config__=ConfigDict(extra="forbid"),
+        **fields,
+        reason=(str, ...),
+    )
+
+
+def as_score_reply(reply: BaseModel) -> ScoreReply:
+    """A `ScoreReply` (the paper's form) from a keyed reply or a `ScoreReply`."""
+    if isinstance(reply, ScoreReply):
+        return reply
+    values = reply.model_dump()
+    entries = [
+        ScoreEntry(id=int(name[3:]), score=value)
+        for name, value in values.items()
+        if name.startswith("id_")
+    ]
+    return ScoreReply(scores=entries, reason=values["reason"])
 
 
 class RespondReply(BaseModel):

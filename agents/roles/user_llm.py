@@ -33,10 +33,15 @@ from recagora.agents.roles.replies import (
     RespondReply,
     ScoreCheck,
     ScoreReply,
+    as_score_reply,
     check_scores,
+    keyed_score_reply,
     retry_hint,
 )
 from recagora.agents.roles.satisfaction import PatienceConfig, update_patience
+from recagora.item_space.errors import ConfigError, did_you_mean
+
+SCORE_FORMATS = ("list", "keyed")
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,12 @@ class LLMUserConfig:
     max_retries: int = field(
         default=3,
         metadata={"help": "Re-asks of a score reply that misses or repeats IDs (paper: 3)."},
+    )
+    score_format: str = field(
+        default="list",
+        metadata={
+            "help": "Score reply form: 'list' = the paper's [{id, score}, ...]; 'keyed' = one field per candidate (id_1..id_K), which constrained decoding forces complete (for small models)."
+        },
     )
     max_choices: int = field(
         default=1, metadata={"help": "Most items a user consumes from one slate."}
@@ -78,6 +89,13 @@ class LLMUserConfig:
     patience: PatienceConfig = field(
         default_factory=PatienceConfig, metadata={"help": "Satisfaction smoothing and exit rule."}
     )
+
+    def __post_init__(self) -> None:
+        if self.score_format not in SCORE_FORMATS:
+            raise ConfigError(
+                f"unknown llm_user.score_format {self.score_format!r}"
+                f"{did_you_mean(self.score_format, SCORE_FORMATS)}; use one of {', '.join(SCORE_FORMATS)}"
+            )
 
 
 def _meta(result: LLMResult) -> dict:
@@ -141,14 +159,22 @@ class LLMUserAgent:
                 )
                 for r in pending
             ]
-            results = await self.llm.structured_batch(requests, ScoreReply)
+            results = await self.llm.structured_batch(requests, self._score_schema(k))
             pending = self._absorb_scores(pending, results, k, best, reasons, hints, log)
         return self._scores(cohort, idx, candidates, best, reasons, log)
+
+    def _score_schema(self, k: int) -> type:
+        return keyed_score_reply(k) if self.config.score_format == "keyed" else ScoreReply
 
     def _score_request(
         self, cohort, user: int, items, ads: list[str], hint: str, attempt: int
     ) -> LLMRequest:
-        prompt = render("user_score", candidates=self._listing(items.tolist(), ads), hint=hint)
+        prompt = render(
+            "user_score",
+            candidates=self._listing(items.tolist(), ads),
+            hint=hint,
+            keyed=self.config.score_format == "keyed",
+        )
         return self._request(cohort.memories[user], prompt, "user_agent.score", attempt)
 
     @staticmethod
@@ -156,7 +182,8 @@ class LLMUserAgent:
         """Keep each user's most complete reply; return the users to ask again (with their hints)."""
         again = []
         for r, result in zip(pending, results, strict=True):
-            check = check_scores(result.value, k) if result.ok else None
+            reply = as_score_reply(result.value) if result.ok else None
+            check = check_scores(reply, k) if reply is not None else None
             log[r].append(
                 {
                     **_meta(result),
@@ -168,7 +195,7 @@ class LLMUserAgent:
                 }
             )
             if check is not None and (best[r] is None or len(check.scores) >= len(best[r].scores)):
-                best[r], reasons[r] = check, result.value.reason
+                best[r], reasons[r] = check, reply.reason
             if check is None or not check.complete:
                 hints[r] = retry_hint(check, k)
                 again.append(r)

@@ -103,6 +103,33 @@ def test_ids_never_scored_after_three_retries_get_zero_at_the_tail(hashed_ml100k
     assert not scores.complete[0] and scores.events[0]["attempts"] == 4
 
 
+def test_keyed_score_format_asks_one_field_per_candidate_and_maps_them_back(hashed_ml100k, cohort):
+    _, facts = hashed_ml100k
+    seen = []
+
+    def reply(messages, schema):
+        seen.append(schema)
+        assert '"id_10"' in messages[-1]["content"]
+        return json.dumps({**{f"id_{n}": 11 - n for n in range(1, 11)}, "reason": "ok"})
+
+    with open_llm("fake:", fake_reply_fn=reply) as llm:
+        scores = asyncio.run(
+            LLMUserAgent(facts, llm, LLMUserConfig(score_format="keyed")).score(
+                cohort, np.array([0]), _candidates(cohort)[:1], Promotions.empty((1, 10))
+            )
+        )
+    # The schema sent to the server requires every ID: a grammar built from it cannot skip one.
+    assert seen[0]["required"] == [f"id_{n}" for n in range(1, 11)] + ["reason"]
+    assert scores.complete[0] and scores.scores[0].tolist() == list(range(10, 0, -1))
+
+
+def test_an_unknown_score_format_is_a_one_line_config_error():
+    from recagora.item_space.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="did you mean 'keyed'"):
+        LLMUserConfig(score_format="keyd")
+
+
 def test_invalid_replies_are_counted_not_crashing(hashed_ml100k, cohort):
     _, facts = hashed_ml100k
     with open_llm("fake:", fake_replies=["I would watch all of them!"]) as llm:
