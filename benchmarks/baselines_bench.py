@@ -5,12 +5,19 @@ prints the papers' table (Flower's protocol): HR/NDCG@1,5,10, DGU/MGU over 8 pop
 groups (Flower definition), word entropy, TTR, distinct items, plus training time.
 
     .venv/bin/python benchmarks/baselines_bench.py --dataset video-games --epochs 10
+
+With ``--subsets 500 200 --out FILE.json`` it also scores popularity and SASRec on those
+seeded test subsets exactly as ``recagora evaluate --max-samples N --seed S`` scores a
+generative checkpoint (same samples, title units, same metric code), so their rows can
+sit in one table with SFT and Flower.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +32,7 @@ from recagora.item_space.metrics import (
     type_token_ratio,
 )
 from recagora.training.baselines import PopularityRecommender, SASRecConfig, SASRecRecommender
+from recagora.training.evaluation import evaluate_rankings, pick_samples
 
 
 def parse_args() -> argparse.Namespace:
@@ -36,6 +44,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-len", type=int, default=10, help="SASRec history length (items).")
     parser.add_argument("--seed", type=int, default=0, help="Seed of SASRec and the random ranker.")
     parser.add_argument("--threads", type=int, default=1, help="Torch CPU threads.")
+    parser.add_argument(
+        "--subsets",
+        type=int,
+        nargs="*",
+        default=[],
+        help="Also score seeded test subsets of these sizes as `recagora evaluate` does.",
+    )
+    parser.add_argument(
+        "--subset-seed", type=int, default=0, help="Seed of the subsets (recagora evaluate --seed)."
+    )
+    parser.add_argument("--out", type=Path, default=None, help="JSON file for the subset rows.")
     return parser.parse_args()
 
 
@@ -99,6 +118,32 @@ def main() -> None:
         print(f"{name:<11} " + " ".join(f"{row[c]:9.4f}" for c in columns))
     ratio = rows["sasrec"]["HR@10"] / max(rows["popularity"]["HR@10"], 1e-12)
     print(f"SASRec / popularity HR@10 = {ratio:.2f}x")
+    if args.subsets:
+        rankers = {"popularity": popularity, "sasrec": sasrec}
+        subset_rows = score_subsets(rankers, dataset, split, args)
+        if args.out is not None:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(subset_rows, indent=2))
+            print(f"subset rows: {args.out}")
+
+
+def score_subsets(rankers: dict, dataset, split, args) -> dict[str, dict[str, dict]]:
+    """{subset size: {ranker: report}} on `recagora evaluate`'s seeded test subsets."""
+    out: dict[str, dict[str, dict]] = {}
+    for size in args.subsets:
+        samples = pick_samples(split.test, size, args.subset_seed)
+        histories = [list(s.history) for s in samples]
+        out[str(size)] = {
+            name: evaluate_rankings(
+                ranker.rank_batch(histories, 10), samples, dataset.catalog, split.train
+            )
+            for name, ranker in rankers.items()
+        }
+        for name, row in out[str(size)].items():
+            print(
+                f"{size} samples, {name}: HR@10 {row['HR@10']:.4f} DGU {row['DGU']:.4f} MGU {row['MGU']:.4f}"
+            )
+    return out
 
 
 if __name__ == "__main__":
