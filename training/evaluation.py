@@ -99,12 +99,17 @@ def evaluate_checkpoint(
     train: Sequence[Sample],
     num_beams: int = 10,
     batch_size: int = 32,
+    on_batch=None,
 ) -> dict[str, float]:
-    """Load a trained policy and report the papers' metrics on `samples`."""
+    """Load a trained policy and report the papers' metrics on `samples`.
+
+    on_batch: called with the number of samples ranked after each batch (progress).
+    """
     from recagora.training.data import validate_samples
     from recagora.training.policy import GenerativeRecommender
 
     validate_samples(samples, len(catalog), "evaluation")
     policy = GenerativeRecommender.load(checkpoint, catalog)
-    ranked, _, invalid = policy.rank([s.history for s in samples], num_beams, batch_size)
+    histories = [s.history for s in samples]
+    ranked, _, invalid = policy.rank(histories, num_beams, batch_size, on_batch)
     return evaluate_rankings(ranked, samples, catalog, train, invalid=invalid)

@@ -6,7 +6,7 @@ This is what the simulation's platform agent receives (experiments/ wires it in)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -83,9 +83,16 @@ class GenerativeRecommender:
         )
 
     def rank(
-        self, histories: Sequence[Sequence[int]], num_beams: int = 10, batch_size: int = 32
+        self,
+        histories: Sequence[Sequence[int]],
+        num_beams: int = 10,
+        batch_size: int = 32,
+        on_batch: Callable[[int], None] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, int]:
-        """(n, num_beams) catalog item ids (-1 pad) and scores for histories, plus the invalid count."""
+        """(n, num_beams) catalog item ids (-1 pad) and scores for histories, plus the invalid count.
+
+        on_batch: called with the number of histories ranked after each batch (progress).
+        """
         prompts = encode_prompts(histories, self.titles, self.backbone.tokenizer, self.prompt)
         items, scores, invalid = [], [], 0
         for start in range(0, len(prompts), batch_size):
@@ -95,6 +102,8 @@ class GenerativeRecommender:
             items.append(self._to_items(result.items.numpy()))
             scores.append(result.scores.numpy())
             invalid += result.invalid
+            if on_batch is not None:
+                on_batch(len(prompts[start : start + batch_size]))
         return np.concatenate(items), np.concatenate(scores), invalid
 
     def recommend(

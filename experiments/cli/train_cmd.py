@@ -94,7 +94,18 @@ def evaluate(
     read_manifest(checkpoint)  # a bad path fails before the dataset loads
     loaded, samples = _split(dataset, split)
     test = pick_samples(samples.test, max_samples, seed)
-    report = evaluate_checkpoint(checkpoint, loaded.catalog, test, samples.train, num_beams)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:  # beam search on CPU: minutes per 100 samples
+        task = progress.add_task("ranking test samples", total=len(test))
+        report = evaluate_checkpoint(
+            checkpoint,
+            loaded.catalog,
+            test,
+            samples.train,
+            num_beams,
+            on_batch=lambda done: progress.advance(task, done),
+        )
     path = write_report(report, out or Path(checkpoint) / "eval_test.json")
     typer.echo(json.dumps(report, indent=2))
     typer.echo(f"report: {path}")

@@ -49,6 +49,11 @@ def test_a_checkpoint_serves_as_a_recommender(trained_run, small_world):
         UserHistory(user="u", items=[1, 2]), k=3, candidates=[7, 11, 19, 23]
     )
     assert set(restricted.items.tolist()) <= {7, 11, 19, 23} and len(restricted) == 3
+    done = []  # progress callback: one call per batch, counting every history once
+    items, _, invalid = policy.rank(
+        [[1, 2], [3], [4, 5], [6]], 3, batch_size=3, on_batch=done.append
+    )
+    assert done == [3, 1] and items.shape == (4, 3) and invalid == 0
 
 
 def test_a_checkpoint_from_another_catalog_is_refused(trained_run, video_games):
