@@ -22,7 +22,7 @@ time.sleep(120)
 """
 
 
-def _gone(pid: int, within_s: float = 20.0) -> bool:
+def _gone(pid: int, within_s: float = 60.0) -> bool:
     """True once `pid` has exited (a zombie awaiting its reaper counts as exited)."""
     deadline = time.monotonic() + within_s
     while True:
@@ -49,8 +49,9 @@ def test_the_server_stops_when_its_owner_is_interrupted_or_killed(signal_to_owne
     owner, server_pid = _start_owner()
     try:
         os.kill(owner.pid, signal_to_owner)
-        owner.wait(timeout=30)
+        owner.wait(timeout=120)  # a liveness bound, generous for a loaded 2-core machine
         assert _gone(server_pid), f"server {server_pid} outlived its owner ({signal_to_owner.name})"
     finally:
+        owner.kill()
         if not _gone(server_pid, within_s=0):
             os.kill(server_pid, signal.SIGKILL)
