@@ -14,7 +14,10 @@ import pytest
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
 SCRIPT = """
-import sys, time
+import signal, sys, time
+# A shell's background job starts with SIGINT ignored, and Python keeps it that way:
+# restore Ctrl-C's KeyboardInterrupt, as in a terminal (CI may run us in the background).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from recagora.agents.llm import open_llm
 llm = open_llm("llamacpp:smollm2", use_cache=False)   # no `with`: the finalizer must stop it
 print(llm.backend.server.pid, flush=True)
