@@ -152,6 +152,19 @@ def build_cohort(
     return append_consumed(cohort, facts, np.arange(n), [list(h) for h in histories])
 
 
+def history_coordinates(
+    histories: Sequence[Sequence[int]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, items, lengths) int64: one (row, item) pair per history entry, oldest first,
+    and each history's length (the coordinates of a sparse user x item matrix)."""
+    lengths = np.fromiter((len(h) for h in histories), np.int64, count=len(histories))
+    rows = np.repeat(np.arange(len(histories)), lengths)
+    items = np.fromiter(
+        itertools.chain.from_iterable(histories), np.int64, count=int(lengths.sum())
+    )
+    return rows, items, lengths
+
+
 def history_weights(histories: Sequence[Sequence[int]], n_items: int):
     """Sparse (U, N) user x item matrices of many histories: counts, and RECENT_DECAY**age weights.
 
@@ -159,9 +172,7 @@ def history_weights(histories: Sequence[Sequence[int]], n_items: int):
     """
     import scipy.sparse
 
-    lengths = np.fromiter((len(h) for h in histories), np.int64, count=len(histories))
-    rows = np.repeat(np.arange(len(histories)), lengths)
-    cols = np.fromiter(itertools.chain.from_iterable(histories), np.int64, count=int(lengths.sum()))
+    rows, cols, lengths = history_coordinates(histories)
     age = np.repeat(np.cumsum(lengths), lengths) - 1 - np.arange(len(cols))  # 0 = most recent
     shape = (len(histories), n_items)
     counts = scipy.sparse.csr_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=shape)
@@ -390,15 +401,19 @@ class ItemMemoryState:
 
 
 def pair_cosine(
-    users: np.ndarray, vectors: np.ndarray, candidates: np.ndarray, block: int = 8192
+    users: np.ndarray,
+    vectors: np.ndarray,
+    candidates: np.ndarray,
+    block: int = 8192,
+    dtype: type = np.float32,
 ) -> np.ndarray:
-    """(m, K) float32 dot products users[r] . vectors[candidates[r, j]], in blocks of users.
+    """(m, K) dot products users[r] . vectors[candidates[r, j]], in blocks of users.
 
     users: (m, d); vectors: (N, d); candidates: (m, K) int64. Blocking keeps the gathered
-    (block, K, d) tensor small at 100k users.
+    (block, K, d) tensor small at 100k users. dtype: of the products and the result.
     """
-    out = np.empty(candidates.shape, np.float32)
+    out = np.empty(candidates.shape, dtype)
     for start in range(0, len(candidates), block):
         part = slice(start, start + block)
-        out[part] = np.einsum("md,mkd->mk", users[part], vectors[candidates[part]])
+        out[part] = np.einsum("md,mkd->mk", users[part], vectors[candidates[part]], dtype=dtype)
     return out

@@ -9,7 +9,6 @@ target is the TRAINING exposure distribution over equal-size popularity groups.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -22,6 +21,7 @@ from recagora.agents.roles.base import (
     Reranked,
     Scores,
     UserCohort,
+    history_coordinates,
     pair_cosine,
 )
 from recagora.item_space.metrics.fairness import popularity_groups_trirec, train_group_share
@@ -177,8 +177,7 @@ def exact_neighbours(
     out = np.full((len(histories), k), -1, np.int64)
     for start in range(0, len(histories), block):
         part = histories[start : start + block]
-        rows = np.repeat(np.arange(len(part)), [len(h) for h in part])
-        flat = np.fromiter(itertools.chain.from_iterable(part), np.int64, count=len(rows))
+        rows, flat, _ = history_coordinates(part)
         similarity = profiles[start : start + block] @ vectors.T  # (B, N)
         similarity[rows, flat] = -np.inf
         top = (

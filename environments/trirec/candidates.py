@@ -15,10 +15,11 @@ Neither the user's history nor the ground truth is ever a negative.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from recagora.agents.roles.base import history_coordinates
 
 CANDIDATE_SOURCES = ("itemspace", "sasrec", "popularity")
 
@@ -108,10 +109,8 @@ def _first_occurrence(draws: np.ndarray) -> np.ndarray:
 def _forbidden_mask(histories, targets, rows: np.ndarray, n: int) -> np.ndarray:
     """(B, N) bool: True for the items in the row's history and for its target."""
     mask = np.zeros((len(rows), n), bool)
-    part = [histories[r] for r in rows.tolist()]
-    lengths = np.fromiter((len(h) for h in part), np.int64, count=len(part))
-    flat = np.fromiter(itertools.chain.from_iterable(part), np.int64, count=int(lengths.sum()))
-    mask[np.repeat(np.arange(len(rows)), lengths), flat] = True
+    history_rows, items, _ = history_coordinates([histories[r] for r in rows.tolist()])
+    mask[history_rows, items] = True
     wanted = targets[rows]
     has = np.flatnonzero(wanted >= 0)
     mask[has, wanted[has]] = True

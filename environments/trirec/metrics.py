@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from recagora.agents.roles.base import pair_cosine
 from recagora.item_space import metrics as m
 from recagora.item_space.metrics.utility import (
     FALLBACK_TAU,
@@ -99,7 +100,8 @@ def slot_utility(
     items = np.asarray(item_vectors)
     user_norm = np.sqrt(np.einsum("md,md->m", users, users))  # (m,)
     item_norm = np.sqrt(np.einsum("nd,nd->n", items, items, dtype=np.float64))[slates]  # (m, k)
-    cosine = _slate_dots(users, items, slates) / (user_norm[:, None] * item_norm + 1e-8)
+    dots = pair_cosine(users, items, slates, block=4096, dtype=np.float64)
+    cosine = dots / (user_norm[:, None] * item_norm + 1e-8)
     cosine = np.clip(cosine, -1.0, 1.0)
     usable = item_norm > 0
     tau = np.sqrt(np.nanvar(np.where(usable, cosine, np.nan), axis=1))
@@ -108,17 +110,6 @@ def slot_utility(
     ctr = np.where(usable, ctr, MISSING_ITEM_CTR)
     ctr = np.where(user_norm[:, None] > 0, ctr, MISSING_USER_CTR)
     return ctr * m.position_weights(slates.shape[1])
-
-
-def _slate_dots(
-    users: np.ndarray, items: np.ndarray, slates: np.ndarray, block: int = 4096
-) -> np.ndarray:
-    """(m, k) float64 users[r] . items[slates[r, j]], gathering (block, k, d) at a time."""
-    out = np.empty(slates.shape, np.float64)
-    for start in range(0, len(slates), block):
-        part = slice(start, start + block)
-        out[part] = np.einsum("md,mkd->mk", users[part], items[slates[part]], dtype=np.float64)
-    return out
 
 
 def _user_side(
