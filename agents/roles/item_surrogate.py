@@ -22,7 +22,7 @@ from recagora.agents.roles.item_memory import (
     buffer_promotions,
     due_rewrites,
 )
-from recagora.agents.roles.persona import clip_words, item_facts_text
+from recagora.agents.roles.persona import clip_words, item_facts_text, top_category_indices
 
 # A personalised promotion speaks to the user's three most frequent history categories.
 FAVOURITES = 3
@@ -63,12 +63,10 @@ class TemplateItemAgent:
 
     def _favourites(self, cohort: UserCohort, idx: np.ndarray) -> np.ndarray:
         """(m, L) label index of each user's top three history categories, -1 = none (L = 0
-        unless personalised); ties keep label order, as `persona.top_categories` does."""
+        unless personalised)."""
         if self.config.mode != "personalized":
             return np.zeros((len(idx), 0), np.int64)
-        counts = cohort.category_counts[idx]
-        top = np.argsort(-counts, axis=1, kind="stable")[:, :FAVOURITES]
-        return np.where(np.take_along_axis(counts, top, axis=1) > 0, top, -1)
+        return top_category_indices(cohort.category_counts[idx], FAVOURITES)
 
     def _angle_codes(self, candidates: np.ndarray, likes: np.ndarray) -> np.ndarray:
         """(m, K) int64 code of (item, liked labels the item shares, contrast label).

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from recagora.agents.prompts import render
-from recagora.agents.roles.base import ItemFacts, UserCohort
+from recagora.agents.roles.base import ItemFacts
 from recagora.item_space.types import Item
 
 LIKED_RATING = 4.0  # ratings at or above: liked (implicit data, NaN, counts as liked)
@@ -56,18 +56,17 @@ def persona_memory(
     )
 
 
-def top_categories(
-    cohort: UserCohort, idx: np.ndarray, facts: ItemFacts, n: int = 3
-) -> list[list[str]]:
-    """The n most frequent categories in each user's history (m lists)."""
-    return [_top_labels(cohort.category_counts[u], facts.category_labels, n) for u in idx.tolist()]
+def top_category_indices(counts: np.ndarray, n: int) -> np.ndarray:
+    """(m, min(n, C)) int64 the n most frequent categories of each row of counts (m, C),
+    most frequent first, ties in label order; -1 where a row has fewer than n non-zero counts."""
+    top = np.argsort(-counts, axis=1, kind="stable")[:, :n]
+    return np.where(np.take_along_axis(counts, top, axis=1) > 0, top, -1)
 
 
 def _top_labels(counts: np.ndarray, labels: Sequence[str], n: int) -> list[str]:
     if len(counts) == 0:
         return []
-    order = np.argsort(-counts, kind="stable")[:n]
-    return [labels[j] for j in order if counts[j] > 0]
+    return [labels[j] for j in top_category_indices(counts[None, :], n)[0].tolist() if j >= 0]
 
 
 def item_facts_text(item: Item) -> str:

@@ -101,14 +101,15 @@ def test_each_personalized_text_names_the_users_shared_top_categories_in_order(
     hashed_ml100k, cohort
 ):
     """The vectorised angle codes against the rule spelled out per (user, item)."""
-    from recagora.agents.roles.persona import top_categories
-
     _, facts = hashed_ml100k
     agent = TemplateItemAgent(facts, ItemAgentConfig(mode="personalized"))
     idx = cohort.active_indices()
     cands = TriRecPlatform(facts).candidates(cohort, idx, np.random.default_rng(0))
     promos = asyncio.run(agent.promote(agent.init_state(), cohort, idx, cands))
-    for row, likes in enumerate(top_categories(cohort, idx, facts)):
+    for row, user in enumerate(idx.tolist()):
+        counts = cohort.category_counts[user].tolist()  # top three by count, ties by label order
+        ranked = sorted(range(len(counts)), key=lambda j: (-counts[j], j))[:3]
+        likes = [facts.category_labels[j] for j in ranked if counts[j] > 0]
         for col, item in enumerate(cands[row].tolist()):
             text = promos.row(row)[col]
             shared = [c for c in likes if c in facts.catalog[item].categories]
