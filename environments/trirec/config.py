@@ -14,9 +14,6 @@ from recagora.environments.config_checks import require as _require
 from recagora.environments.trirec.candidates import CANDIDATE_SOURCES
 from recagora.item_space.errors import did_you_mean
 
-# TriRec's PROMO_MODE arms (Gong et al. 2026, Stage 1).
-PROMOTION_MODES = ("none", "generic", "personalized", "grounded")
-
 
 @dataclass
 class CandidateConfig:
@@ -129,11 +126,6 @@ class TrirecConfig:
         )
         _require(self.rounds >= 1, f"rounds must be >= 1, got {self.rounds}")
         _require(self.seed >= 0, f"seed must be a non-negative integer, got {self.seed}")
-        _require(
-            self.item.mode in PROMOTION_MODES,
-            f"item.mode must be one of {', '.join(PROMOTION_MODES)}, got {self.item.mode!r}"
-            + did_you_mean(self.item.mode, PROMOTION_MODES),
-        )
         source = self.candidates.source
         _require(
             source in CANDIDATE_SOURCES,
@@ -144,12 +136,9 @@ class TrirecConfig:
             self.candidates.sasrec_epochs >= 1,
             f"candidates.sasrec_epochs must be >= 1, got {self.candidates.sasrec_epochs}",
         )
-        k, rerank = self.platform.n_candidates, self.platform.trirec
+        # item.mode and the re-ranking weights are checked by their own configs.
+        k = self.platform.n_candidates
         _require(2 <= k <= 100, f"platform.n_candidates must be in 2..100, got {k}")
-        _require(
-            0.0 <= rerank.alpha_min <= rerank.alpha_max <= 1.0,
-            f"need 0 <= alpha_min <= alpha_max <= 1, got alpha_min={rerank.alpha_min}, alpha_max={rerank.alpha_max}",
-        )
 
     @property
     def cohort_size(self) -> int:
