@@ -2,7 +2,8 @@
 
 TriRec's protocol per user: the held-out test item + 9 candidates from the item space,
 shuffled. Prints, for the LLM user agent and the surrogate user on the SAME candidates:
-NDCG@5 / MRR of the held-out item under the user scores (the stage-1 list), the share of
+NDCG@5 / MRR of the held-out item under the user scores (the stage-1 list) against a
+random order's expected value (`random_baselines.py`), the share of
 complete score replies, invalid replies, attempts; for the LLM item agent: wall time and
 tokens per promotion; and the wall time of a cached rerun. Run:
 
@@ -37,6 +38,8 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(2)
+    from random_baselines import expected_mrr, expected_ndcg  # benchmarks/, the script's folder
+
     from recagora.agents.llm import open_llm
     from recagora.agents.roles.base import ItemFacts, Promotions, build_cohort
     from recagora.agents.roles.item_llm import LLMItemAgent
@@ -116,8 +119,11 @@ def main() -> None:
         print(
             f"{name:>22}: NDCG@5 {ndcg_at_k(ranked, targets, 5):.4f}  MRR {mrr_at_k(ranked, targets, 10):.4f}"
         )
+    k = candidates.shape[1]
     print(
-        f"{'random order':>22}: NDCG@5 {ndcg_at_k(candidates, targets, 5):.4f}  MRR {mrr_at_k(candidates, targets, 10):.4f}"
+        f"{'random order':>22}: NDCG@5 {expected_ndcg(5, k):.4f}  MRR {expected_mrr(10, k):.4f}"
+        f"  (expected, closed form; the shuffled order itself, one draw: NDCG@5 "
+        f"{ndcg_at_k(candidates, targets, 5):.4f})"
     )
     print("example ad:", promos.texts[0][0])
     print("example reason:", llm_scores.reasons[0])
