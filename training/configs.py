@@ -1,8 +1,19 @@
-"""Typed configs from defaults, a YAML file and ``key=value`` overrides.
+"""The one config loader of RecAgora: typed dataclasses <- YAML <- command line.
 
-Precedence: command-line ``--set`` > YAML > dataclass defaults. Nested configs are
-addressed with dots (``backbone.lora_r=8``). Unknown keys and values of the wrong
-type raise `ConfigError` naming the key (with a did-you-mean).
+Used by `recagora run` (scenario configs, via `experiments.runner.config`, which
+re-exports this module) and by `recagora train|evaluate` (trainer configs). It lives
+on this floor because training may not import experiments, and experiments may
+import training.
+
+Precedence (the one place it is written down): field defaults < `--config file.yaml`
+< explicit command-line flags (`--users 8`) < `--set key=value` overrides, applied
+in that order. Nested configs are addressed with dots (`--set trirec.alpha_max=0.5`,
+or a `trirec:` mapping in YAML). A key that does not exist, a value of the wrong
+type, a section given a scalar, or a file that is not YAML raises `ConfigError`
+with one line naming the key (and the closest match).
+
+Every config field is declared as `field(default=..., metadata={"help": "..."})`
+(TRL's convention, see style-anchors P7) so `describe_fields` can print it.
 """
 
 from __future__ import annotations
@@ -10,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,85 +29,279 @@ import yaml
 
 from recagora.item_space.errors import ConfigError, did_you_mean
 
-T = TypeVar("T")
+ConfigT = TypeVar("ConfigT")
+# A config file is a few KB; a bigger one is a wrong path (a dataset, a checkpoint).
+MAX_CONFIG_BYTES = 1 << 20
 
 
-def build_config(
-    cls: type[T], yaml_path: str | Path | None = None, overrides: Sequence[str] = ()
-) -> T:
-    """An instance of the dataclass `cls` with YAML values, then overrides, applied."""
+def load_config(
+    config_cls: type[ConfigT],
+    yaml_path: str | Path | None = None,
+    flags: Mapping[str, Any] | None = None,
+    overrides: Iterable[str] = (),
+) -> ConfigT:
+    """Build `config_cls` from defaults, then YAML, then `flags`, then `key=value` overrides.
+
+    Args:
+        config_cls: a (possibly nested) dataclass type.
+        yaml_path: optional YAML file holding a mapping of fields.
+        flags: dotted key -> value from explicit CLI options; None values are "not given".
+        overrides: "dotted.key=value" strings; values are parsed as YAML scalars.
+
+    Raises:
+        ConfigError: unknown key, wrong type, unreadable YAML, malformed override.
+    """
     values: dict[str, Any] = {}
     if yaml_path is not None:
-        path = Path(yaml_path)
-        if not path.is_file():
-            raise ConfigError(f"config file {str(path)!r} not found; pass an existing YAML file")
-        values = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(values, dict):
-            raise ConfigError(f"config file {str(path)!r} must hold a mapping of field: value")
-    for override in overrides:
-        key, sep, raw = override.partition("=")
-        if not sep:
-            raise ConfigError(f"override {override!r} is not key=value; write e.g. max_steps=100")
-        _set_dotted(values, key.strip(), yaml.safe_load(raw))
-    return from_dict(cls, values)
+        values.update(flatten_checked(config_cls, read_yaml(Path(yaml_path))))
+    values.update({k: v for k, v in (flags or {}).items() if v is not None})
+    values.update(dict(parse_override(text) for text in overrides))
+    return build_config(config_cls, values)
 
 
-def from_dict(cls: type[T], values: dict[str, Any], prefix: str = "") -> T:
-    """Instantiate a (nested) dataclass from a plain dict, checking keys and types."""
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for key, value in values.items():
-        if key not in known:
-            raise ConfigError(f"unknown config field {prefix + key!r}{did_you_mean(key, known)}")
-        kwargs[key] = _coerce(hints[key], value, prefix + key)
-    return cls(**kwargs)
+def build_config(config_cls: type[ConfigT], flat_values: Mapping[str, Any]) -> ConfigT:
+    """Instantiate `config_cls` from dotted key -> value pairs (checked and coerced)."""
+    nested: dict[str, Any] = {}
+    for dotted, value in flat_values.items():
+        _check_key(config_cls, dotted)
+        cursor = nested
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            cursor = cursor.setdefault(part, {})
+        if isinstance(cursor.get(leaf), dict) and not isinstance(value, Mapping):
+            raise _section_error(dotted, value)
+        cursor[leaf] = value
+    return _instantiate(config_cls, nested, prefix="")
 
 
-def to_dict(config: Any) -> dict[str, Any]:
-    """Plain nested dict of a config dataclass (for YAML/JSON)."""
+def from_dict(config_cls: type[ConfigT], values: Mapping[str, Any]) -> ConfigT:
+    """Instantiate `config_cls` from a nested mapping (a saved config.yaml or policy.json)."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"a {config_cls.__name__} must be a mapping of field: value")
+    return build_config(config_cls, flatten_checked(config_cls, values))
+
+
+def with_overrides(config: ConfigT, overrides: Iterable[str]) -> ConfigT:
+    """A copy of `config` with "dotted.key=value" overrides applied (checked like `--set`)."""
+    flat = flatten_mapping(config_to_dict(config))
+    flat.update(dict(parse_override(text) for text in overrides))
+    return build_config(type(config), flat)
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """The config as plain nested dicts (YAML/JSON-safe)."""
     return dataclasses.asdict(config)
 
 
+to_dict = config_to_dict  # the name training's modules use
+
+
 def save_config(config: Any, path: Path) -> None:
-    path.write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+    """Write the resolved config as YAML (what `--config` reads back)."""
+    Path(path).write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
 
 
-def _set_dotted(values: dict[str, Any], key: str, value: Any) -> None:
-    head, _, rest = key.partition(".")
-    if rest:
-        _set_dotted(values.setdefault(head, {}), rest, value)
-    else:
-        values[head] = value
+def describe_fields(config_cls: type, prefix: str = "") -> list[tuple[str, str, Any, str]]:
+    """(dotted key, type name, default, help) for every leaf field, for `--help`-style listings."""
+    rows = []
+    for f in dataclasses.fields(config_cls):
+        hint = _hints(config_cls)[f.name]
+        if dataclasses.is_dataclass(hint):
+            rows += describe_fields(hint, prefix=f"{prefix}{f.name}.")
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        rows.append((prefix + f.name, _type_name(hint), default, f.metadata.get("help", "")))
+    return rows
 
 
-def _coerce(hint: Any, value: Any, name: str) -> Any:
-    if dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise ConfigError(f"config field {name!r} is a section; give it a mapping")
-        return from_dict(hint, value, prefix=name + ".")
+def read_yaml(path: Path) -> dict[str, Any]:
+    """The mapping in a YAML config file (ConfigError: missing, unreadable, binary, not a mapping)."""
+    name = repr(str(path))
+    if not path.is_file():
+        raise ConfigError(f"config file {name} does not exist; pass an existing YAML file")
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"config file {name} is over {MAX_CONFIG_BYTES >> 20} MiB; is it a config?"
+            )
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as error:
+        raise ConfigError(f"config file {name} cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"config file {name} is not text (binary content); pass a YAML file"
+        ) from None
+    except yaml.YAMLError as error:
+        line = getattr(getattr(error, "problem_mark", None), "line", -1) + 1
+        raise ConfigError(
+            f"config file {name} is not valid YAML (line {line}); fix the syntax"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {name} must hold a mapping of field: value")
+    return data
+
+
+def flatten_checked(
+    config_cls: type, mapping: Mapping[Any, Any], prefix: str = ""
+) -> dict[str, Any]:
+    """{"dotted.key": value} from a nested mapping, checking each key against `config_cls`.
+
+    Walks the dataclass, not the mapping: an unknown key fails at once, and a YAML
+    alias bomb (a mapping that refers to itself many times) is never expanded.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        dotted = f"{prefix}{key}"
+        if not isinstance(key, str):
+            raise ConfigError(f"config key {dotted!r} is not a name; keys are field names (text)")
+        hint = _check_key(config_cls, dotted)
+        if not dataclasses.is_dataclass(hint):
+            flat[dotted] = value
+        elif isinstance(value, Mapping):
+            flat.update(flatten_checked(config_cls, value, prefix=f"{dotted}."))
+        else:
+            raise _section_error(dotted, value)
+    return flat
+
+
+def flatten_mapping(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings -> {"dotted.key": value} (no checks; for configs already built)."""
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if isinstance(value, Mapping):
+            flat.update(flatten_mapping(value, prefix=f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """ "key=value" -> (key, value parsed as a YAML scalar)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {text!r} is not key=value; write e.g. --set rounds=3")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+# ---- private helpers -------------------------------------------------------------
+
+
+def _hints(config_cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(config_cls)
+
+
+def _section_error(dotted: str, value: Any) -> ConfigError:
+    shown = repr(value) if len(repr(value)) < 60 else f"a {type(value).__name__}"
+    return ConfigError(
+        f"config key {dotted!r} is a section, got {shown}; give a mapping of its fields "
+        f"(YAML `{dotted.rsplit('.', 1)[-1]}:` then indented keys, or --set {dotted}.FIELD=...)"
+    )
+
+
+def _check_key(config_cls: type, dotted: str) -> Any:
+    """The annotation of the field at `dotted` (ConfigError naming the closest key if none)."""
+    cls: Any = config_cls
+    walked = []
+    for part in dotted.split("."):
+        if not dataclasses.is_dataclass(cls):
+            raise ConfigError(
+                f"config key {dotted!r}: {'.'.join(walked)!r} is a value, not a section"
+            )
+        names = [f.name for f in dataclasses.fields(cls)]
+        if part not in names:
+            choices = [".".join([*walked, n]) for n in names]
+            hint = (
+                did_you_mean(".".join([*walked, part]), choices)
+                or f" (known: {', '.join(choices)})"
+            )
+            raise ConfigError(f"unknown config key {dotted!r}{hint}")
+        walked.append(part)
+        cls = _hints(cls)[part]
+    return cls
+
+
+def _instantiate(config_cls: type[ConfigT], nested: Mapping[str, Any], prefix: str) -> ConfigT:
+    kwargs: dict[str, Any] = {}
+    hints = _hints(config_cls)
+    for name, value in nested.items():
+        hint = hints[name]
+        if not dataclasses.is_dataclass(hint):
+            kwargs[name] = _coerce(value, hint, f"{prefix}{name}")
+        elif isinstance(value, Mapping):
+            kwargs[name] = _instantiate(hint, value, prefix=f"{prefix}{name}.")  # type: ignore[arg-type]
+        else:
+            raise _section_error(f"{prefix}{name}", value)
+    try:
+        return config_cls(**kwargs)
+    # ArithmeticError: a check that divides by a field given as 0, e.g. a batch size.
+    except (ValueError, TypeError, ArithmeticError) as error:
+        raise ConfigError(f"invalid config{' ' + prefix[:-1] if prefix else ''}: {error}") from None
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Check `value` against the annotation `hint`; allow int->float and str->Path."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in typing.get_args(hint):
+        for option in typing.get_args(hint):
+            try:
+                return _coerce(value, option, key)
+            except ConfigError:
+                continue
+        raise _type_error(key, value, hint)
+    if origin is typing.Literal:
+        if value in typing.get_args(hint):
+            return value
+        choices = [str(c) for c in typing.get_args(hint)]
+        raise ConfigError(
+            f"config key {key!r}: {value!r} is not one of {choices}{did_you_mean(str(value), choices)}"
+        )
+    if origin in (list, tuple):
+        if not isinstance(value, list | tuple):
+            raise _type_error(key, value, hint)
+        (item_hint, *_) = typing.get_args(hint) or (Any,)
+        items = [_coerce(v, item_hint, key) for v in value]
+        return items if origin is list else tuple(items)
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise _type_error(key, value, hint)
+        return dict(value)
+    return _coerce_scalar(value, hint, key)
+
+
+def _coerce_scalar(value: Any, hint: Any, key: str) -> Any:
+    if hint is Any:
+        return value
+    if hint is type(None):
+        if value is None:
             return None
-        hint = next(a for a in typing.get_args(hint) if a is not type(None))
-        origin = typing.get_origin(hint)
-    if origin is list:
-        if not isinstance(value, list):
-            raise ConfigError(f"config field {name!r} expects a list, got {value!r}")
-        return [_coerce(typing.get_args(hint)[0], v, name) for v in value]
-    return _scalar(hint, value, name)
-
-
-def _scalar(hint: Any, value: Any, name: str) -> Any:
-    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
+        raise _type_error(key, value, hint)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint is Path and isinstance(value, str):
+        return Path(value)
     if hint is str and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     if (
-        hint in (int, float, str, bool)
-        and not isinstance(value, hint)
-        or (hint is int and isinstance(value, bool))
+        isinstance(hint, type)
+        and isinstance(value, hint)
+        and not (hint is int and isinstance(value, bool))
     ):
-        raise ConfigError(f"config field {name!r} expects {hint.__name__}, got {value!r}")
-    return value
+        return value
+    raise _type_error(key, value, hint)
+
+
+def _type_error(key: str, value: Any, hint: Any) -> ConfigError:
+    shown = repr(value) if len(repr(value)) < 60 else repr(value)[:57] + "..."
+    return ConfigError(
+        f"config key {key!r} expects {_type_name(hint)}, got {shown} ({type(value).__name__})"
+    )
+
+
+def _type_name(hint: Any) -> str:
+    if isinstance(hint, type):
+        return hint.__name__
+    return str(hint).replace("typing.", "")

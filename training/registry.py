@@ -12,7 +12,7 @@ from typing import Any
 
 from recagora.item_space.errors import ConfigError, did_you_mean
 from recagora.item_space.types import Catalog, Sample
-from recagora.training.configs import build_config, save_config
+from recagora.training.configs import load_config, save_config
 
 TRAINERS: dict[str, str] = {
     "sft": "recagora.training.sft_trainer:SFTTrainer",
@@ -44,7 +44,7 @@ def make_trainer(
     any step runs; the resolved config is written to the run folder.
     """
     cls = trainer_class(method)
-    config = build_config(cls.config_class, config_path, overrides)
+    config = load_config(cls.config_class, config_path, None, overrides)
     trainer = cls(config, catalog, list(train), **trainer_kwargs)
     trainer.output_dir.mkdir(parents=True, exist_ok=True)
     save_config(config, trainer.output_dir / "config.yaml")

@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from recagora.item_space.errors import RecAgoraError
 
@@ -69,21 +70,38 @@ for _name, _target in COMMANDS:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (2 for bad input, with a one-line message).
 
-    Typer's standalone mode prints usage errors itself and raises SystemExit; our
-    own `RecAgoraError`s propagate out of it and are printed here as one line.
+    Typer runs in non-standalone mode so that its usage errors (unknown option, a
+    value that is not an int, ...) come back here as exceptions and are printed as
+    ONE line like our own `RecAgoraError`s, instead of Typer's multi-line panel.
     """
-    err = Console(stderr=True, soft_wrap=True)
     try:
-        app(args=argv, prog_name="recagora")
-    except SystemExit as done:
-        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        code = app(args=argv, prog_name="recagora", standalone_mode=False)
+    except typer.TyperException as usage:  # Typer's (vendored click's) usage errors
+        if type(usage).__name__ == "NoArgsIsHelpError":  # `recagora data`: show the help
+            usage.show()
+            return usage.exit_code
+        context = getattr(usage, "ctx", None)
+        where = f" (see `{context.command_path} --help`)" if context is not None else ""
+        return print_error(f"{usage.format_message()}{where}", usage.exit_code)
+    except typer.Abort:  # end of input at a prompt
+        return print_error("interrupted", 130)
     except RecAgoraError as error:
-        err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
-        return error.exit_code
+        return print_error(str(error), error.exit_code)
     except KeyboardInterrupt:
-        err.print("interrupted")
-        return 130
-    return 0
+        return print_error("interrupted", 130)
+    return code if isinstance(code, int) else 0
+
+
+def print_error(message: str, exit_code: int) -> int:
+    """Print `error: message` as one line on stderr, markup NOT interpreted; return `exit_code`.
+
+    The message is plain text: square brackets (`pip install 'recagora[vllm]'`) must
+    reach the user, so only the "error:" label is styled and newlines are flattened.
+    """
+    line = Text("error:", style="bold red")
+    line.append(" " + " ".join(message.split()))
+    Console(stderr=True, soft_wrap=True, highlight=False).print(line)
+    return exit_code
 
 
 def entry() -> None:

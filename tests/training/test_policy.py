@@ -138,7 +138,7 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
             ["train", "sft", "--backbone", "no/such-model", "--set", "max_steps=1"],
             "cannot be loaded offline",
         ),
-        (["train", "sft", "--set", "max_stepz=1"], "unknown config field 'max_stepz'"),
+        (["train", "sft", "--set", "max_stepz=1"], "unknown config key 'max_stepz'"),
         (["evaluate", "/nonexistent/run"], "is not a checkpoint"),
     ],
 )
