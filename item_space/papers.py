@@ -6,7 +6,7 @@ attributes {"venue", "year", "date" (ISO "YYYY-MM-DD" or None), "label" (float o
 None), "decision"}. Loaders read any CSV/JSONL with a column mapping, and the
 ICLR 2017 OpenReview files in `../shared/data/iclr-openreview` (PaperEval,
 Zheng et al., AAAI'26, arXiv 2508.05129, evaluates on ICLR with the mean review
-rating as the label).
+rating as the label); `openreview.load_openreview` reads any year's export.
 
 Bad rows are never silently dropped: a paper without abstract or date is kept and
 counted; a paper with neither title nor abstract cannot be embedded, so it is left
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recagora.item_space.datasets.paths import shared_data_dir
 from recagora.item_space.errors import DatasetError, did_you_mean
 from recagora.item_space.types import Catalog, Item
 
@@ -37,11 +37,14 @@ VENUE_DATES = {
     "ICML 2017": "2017-08-06",
     "NIPS 2017": "2017-12-04",
 }
-CONCURRENT_FILES = {
-    "NIPS 2016": "NIPS16_paper.csv",
-    "ICML 2017": "ICML17_paper.csv",
-    "NIPS 2017": "NIPS17_paper.csv",
-}
+# The shared ICLR 2017 export: submissions, reviews, then the concurrent venues' papers.
+ICLR_FILES = (
+    "ICLR17_submissions.csv",
+    "ICLR17_reviews.csv",
+    "NIPS16_paper.csv",
+    "ICML17_paper.csv",
+    "NIPS17_paper.csv",
+)
 _LEADING_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
 
 
@@ -105,15 +108,12 @@ class PaperCorpus:
     targets: Catalog
     concurrent: Catalog
     report: PaperLoadReport
+    labels: str = "rating"
+    """What a target's label is: "rating" (mean review score) or "decision" (1 accept, 0 reject)."""
 
 
-def shared_data_dir() -> Path:
-    """`$RECAGORA_SHARED_DATA`, else `<repo root>/../shared/data` (the team default)."""
-    env = os.environ.get("RECAGORA_SHARED_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def _text(value) -> str:
+def cell_text(value) -> str:
+    """A table cell as stripped text ("" for None / NaN)."""
     return (
         ""
         if value is None or (isinstance(value, float) and np.isnan(value))
@@ -123,13 +123,13 @@ def _text(value) -> str:
 
 def parse_leading_number(value) -> float | None:
     """7.0 from "7: Good paper, accept", 7 or "7"; None when there is no number."""
-    match = _LEADING_NUMBER.match(_text(value))
+    match = _LEADING_NUMBER.match(cell_text(value))
     return float(match.group(1)) if match else None
 
 
 def _parse_date(date_value, year_value) -> tuple[str | None, int | None]:
     """(ISO date, year) from a date cell or, failing that, a year cell (-> July 1)."""
-    text = _text(date_value)
+    text = cell_text(date_value)
     if text:
         stamp = pd.to_datetime(text, errors="coerce")
         if not pd.isna(stamp):
@@ -141,7 +141,7 @@ def _parse_date(date_value, year_value) -> tuple[str | None, int | None]:
 
 
 def _keywords(value) -> tuple[str, ...]:
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         return ()
     if text.startswith("["):
@@ -156,14 +156,14 @@ def _cell(row: dict, column: str | None):
     return row.get(column) if column else None
 
 
-def _paper_fields(row: dict, columns: PaperColumns, default_venue: str, position: int) -> dict:
+def paper_fields(row: dict, columns: PaperColumns, default_venue: str, position: int) -> dict:
     """Normalised fields of one table row (no validation yet)."""
     date, year = _parse_date(_cell(row, columns.date), _cell(row, columns.year))
-    venue = _text(_cell(row, columns.venue)) or default_venue
+    venue = cell_text(_cell(row, columns.venue)) or default_venue
     return {
-        "key": _text(_cell(row, columns.id)) or f"{venue or 'paper'}-{position}",
-        "title": _text(_cell(row, columns.title)),
-        "abstract": _text(_cell(row, columns.abstract)),
+        "key": cell_text(_cell(row, columns.id)) or f"{venue or 'paper'}-{position}",
+        "title": cell_text(_cell(row, columns.title)),
+        "abstract": cell_text(_cell(row, columns.abstract)),
         "venue": venue,
         "date": date,
         "year": year,
@@ -179,7 +179,7 @@ def _unique_title(title: str, key: str, seen: set[str]) -> tuple[str, bool]:
 
 
 def papers_to_catalog(rows: list[dict], name: str) -> tuple[Catalog, PaperLoadReport]:
-    """Build a catalog from normalised paper fields (see `_paper_fields`), counting defects."""
+    """Build a catalog from normalised paper fields (see `paper_fields`), counting defects."""
     report, items, seen = PaperLoadReport(), [], set()
     for fields in rows:
         if not fields["title"] and not fields["abstract"]:
@@ -214,7 +214,8 @@ def _paper_item(position: int, fields: dict, title: str) -> Item:
     )
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV (every cell a string) or JSON/JSONL file as a frame; one-line error when missing."""
     if not path.exists():
         raise DatasetError(
             f"paper file {str(path)!r} does not exist; pass the path of a CSV or JSONL file"
@@ -246,9 +247,9 @@ def load_paper_table(
         DatasetError: missing file, unknown column, or no usable paper at all.
     """
     path = Path(path)
-    frame = _read_table(path)
+    frame = read_table(path)
     _check_columns(frame, columns, path)
-    rows = [_paper_fields(row, columns, venue, i) for i, row in enumerate(frame.to_dict("records"))]
+    rows = [paper_fields(row, columns, venue, i) for i, row in enumerate(frame.to_dict("records"))]
     catalog, report = papers_to_catalog(rows, name or path.stem)
     if len(catalog) == 0:
         raise DatasetError(
@@ -259,40 +260,16 @@ def load_paper_table(
 
 def iclr_mean_ratings(reviews_csv: str | Path) -> dict[str, float]:
     """Mean review rating per paper id from ICLR17_reviews.csv ("7: Good paper" -> 7)."""
-    frame = pd.read_csv(reviews_csv, dtype=str)
-    frame["score"] = frame["Rating"].map(parse_leading_number)
-    frame = frame.dropna(subset=["score"])
-    return {str(pid): float(score) for pid, score in frame.groupby("PID")["score"].mean().items()}
+    from recagora.item_space.openreview import mean_ratings  # openreview builds on this module
 
-
-def _iclr_rows(directory: Path) -> list[dict]:
-    ratings = iclr_mean_ratings(directory / "ICLR17_reviews.csv")
-    frame = pd.read_csv(directory / "ICLR17_submissions.csv", dtype=str)
-    columns = PaperColumns(id="PID", title="Title", abstract="Abstract", keywords="Keyword")
-    rows = []
-    for i, row in enumerate(frame.to_dict("records")):
-        fields = _paper_fields(row, columns, "ICLR 2017", i)
-        fields.update(date=VENUE_DATES["ICLR 2017"], year=2017, label=ratings.get(fields["key"]))
-        fields["extra_decision"] = _text(row.get("Decision"))
-        rows.append(fields)
-    return rows
-
-
-def _concurrent_rows(directory: Path) -> list[dict]:
-    columns = PaperColumns(id=None, title="Title", abstract="Abstract", year="Year")
-    rows = []
-    for venue, file_name in CONCURRENT_FILES.items():
-        frame = pd.read_csv(directory / file_name, dtype=str)
-        for i, row in enumerate(frame.to_dict("records")):
-            fields = _paper_fields(row, columns, venue, i)
-            fields["key"] = f"{venue.replace(' ', '')}-{i}"
-            fields["date"] = VENUE_DATES[venue]
-            rows.append(fields)
-    return rows
+    return mean_ratings(reviews_csv)
 
 
 def load_iclr_openreview(directory: str | Path | None = None) -> PaperCorpus:
     """ICLR 2017 submissions (label = mean review rating) + NIPS'16/'17, ICML'17 papers.
+
+    A thin call of `openreview.load_openreview` on the shared files; another year's
+    export loads with `load_openreview(OpenReviewSource(submissions=..., reviews=...))`.
 
     Args:
         directory: the `iclr-openreview` folder; default `shared_data_dir()/iclr-openreview`.
@@ -301,20 +278,20 @@ def load_iclr_openreview(directory: str | Path | None = None) -> PaperCorpus:
         `PaperCorpus`: targets (490 ICLR 2017 submissions minus those without any text),
         concurrent (1,682 accepted papers) and the merged load report.
     """
+    from recagora.item_space.openreview import OpenReviewSource, load_openreview
+
     directory = Path(directory) if directory else shared_data_dir() / ICLR_DIR_NAME
-    needed = ["ICLR17_submissions.csv", "ICLR17_reviews.csv", *CONCURRENT_FILES.values()]
-    missing = [n for n in needed if not (directory / n).exists()]
+    missing = [n for n in ICLR_FILES if not (directory / n).exists()]
     if missing:
         raise DatasetError(
             f"ICLR OpenReview files {missing} not found in {str(directory)!r}; "
             "set RECAGORA_SHARED_DATA or pass the folder that holds them"
         )
-    targets, target_report = papers_to_catalog(_iclr_rows(directory), "iclr2017")
-    concurrent, concurrent_report = papers_to_catalog(
-        _concurrent_rows(directory), "iclr2017-concurrent"
+    return load_openreview(
+        OpenReviewSource(
+            submissions=str(directory / ICLR_FILES[0]), reviews=str(directory / ICLR_FILES[1])
+        )
     )
-    concurrent_report.missing_label = 0  # accepted papers of other venues carry no rating by design
-    return PaperCorpus(targets, concurrent, target_report.merge(concurrent_report))
 
 
 def paper_labels(catalog: Catalog) -> np.ndarray:

@@ -17,7 +17,13 @@ from recagora.training.papereval.losses import (
     progressive_listmle_loss,
     step_temperatures,
 )
-from recagora.training.papereval.ranking_metrics import graded_ndcg_at_k, ranking_report
+from recagora.training.papereval.ranking_metrics import (
+    auroc,
+    decision_report,
+    graded_ndcg_at_k,
+    random_order_baseline,
+    ranking_report,
+)
 from recagora.training.papereval.trainer import PaperScorerTrainer, load_scorer, split_papers
 
 
@@ -63,6 +69,37 @@ def test_graded_ndcg_hand_value_and_perfect_ranking():
     assert graded_ndcg_at_k(np.array([0.0, 2.0, 1.0]), relevance, 3) == pytest.approx(dcg / ideal)
     report = ranking_report(relevance, relevance)
     assert report["spearman"] == pytest.approx(1.0) and report["kendall"] == pytest.approx(1.0)
+
+
+def test_auroc_hand_value_ties_and_one_class():
+    # Accepted papers score 0.9 and 0.3, rejected 0.8 and 0.1: 3 of the 4 pairs are in order.
+    assert auroc(np.array([0.9, 0.8, 0.3, 0.1]), np.array([1, 0, 1, 0])) == pytest.approx(0.75)
+    assert auroc(np.array([0.5, 0.5]), np.array([1, 0])) == pytest.approx(0.5)  # a tie is half
+    assert np.isnan(auroc(np.array([0.2, 0.4]), np.array([1, 1])))
+
+
+def test_decision_labels_add_auroc_and_ndcg_by_decision():
+    scores, accepted = np.array([0.9, 0.8, 0.3, 0.1]), np.array([1.0, 0.0, 1.0, 0.0])
+    report = ranking_report(scores, accepted)
+    # Ranked 1, 0, 1, 0: DCG 1 + 1/log2(4); ideal 1 + 1/log2(3).
+    assert report["ndcg@10"] == pytest.approx(1.5 / (1 + 1 / math.log2(3)))
+    assert report["auroc"] == pytest.approx(0.75)
+    assert "auroc" not in ranking_report(scores, np.array([0.9, 0.0, 1.0, 0.5]))
+    by_decision = decision_report(np.append(scores, 5.0), np.append(accepted, np.nan))
+    assert by_decision["n"] == 4 and by_decision["auroc"] == pytest.approx(0.75)
+
+
+def test_random_order_baseline_is_seeded_and_near_chance():
+    relevance = np.linspace(0, 1, 200)
+    small, large = random_order_baseline(relevance, 3), random_order_baseline(relevance, 300)
+    assert small == random_order_baseline(relevance, 3)
+    assert small != random_order_baseline(relevance, 3, seed=1)
+    assert abs(large["spearman"]["mean"]) < 0.02 and large["spearman"]["sd"] > 0.03
+    # Expected NDCG@10 of a random order is mean gain / mean ideal gain over the top 10.
+    gains = 2**relevance - 1
+    ideal = np.sort(gains)[::-1][:10] @ (1 / np.log2(np.arange(2, 12)))
+    expected = gains.mean() * (1 / np.log2(np.arange(2, 12))).sum() / ideal
+    assert large["ndcg@10"]["mean"] == pytest.approx(expected, abs=0.02)
 
 
 def test_split_is_seeded_disjoint_and_complete():
