@@ -8,6 +8,7 @@ from recagora.agents.evaluator import EvaluatorConfig
 from recagora.agents.papereval.feed import SubscriberConfig
 from recagora.environments.config_checks import parse_role_spec
 from recagora.environments.config_checks import require as _require
+from recagora.item_space.openreview import OpenReviewSource
 
 ROLE_KINDS = {"evaluator": ("llm", "scorer"), "post_writer": ("template", "llm")}
 
@@ -18,7 +19,12 @@ class PaperEvalConfig:
 
     scenario: str = field(default="papereval", metadata={"help": "Scenario name (registry id)."})
     data: str = field(
-        default="", metadata={"help": "iclr-openreview folder; empty = the shared data folder."}
+        default="",
+        metadata={"help": "ICLR 2017 iclr-openreview folder (when corpus.submissions is empty)."},
+    )
+    corpus: OpenReviewSource = field(
+        default_factory=OpenReviewSource,
+        metadata={"help": "Any OpenReview export: submissions, reviews, venue, year, concurrent_dir."},
     )
     llm: str = field(
         default="llamacpp:smollm2",
@@ -65,6 +71,11 @@ class PaperEvalConfig:
         _require(self.top_k >= 1, f"top_k must be >= 1, got {self.top_k}")
         _require(self.seed >= 0, f"seed must be a non-negative integer, got {self.seed}")
         _require(self.evaluator.k >= 0, f"evaluator.k must be >= 0, got {self.evaluator.k}")
+        _require(
+            bool(self.corpus.submissions)
+            or not (self.corpus.reviews or self.corpus.venue or self.corpus.year),
+            "corpus.reviews/venue/year need corpus.submissions=<submissions CSV/JSONL>",
+        )
         roles = parse_roles(self.agents)
         _require(
             roles["evaluator"] != "scorer" or bool(self.scorer_path),

@@ -2,6 +2,8 @@
 
 `RunServices.extras` may carry "corpus" (a `PaperCorpus`), "embedder" (any `Embedder`;
 default MiniLM behind the cache) and "score_fn" (a judge callable instead of a scorer file).
+The corpus is `config.corpus` (any OpenReview export, rating or decision labels) when its
+submissions file is set, else ICLR 2017 from `config.data`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from recagora.environments.papereval.config import PaperEvalConfig
 from recagora.environments.papereval.state import PaperEvalContext
 from recagora.environments.scenario import Episode, RunServices, stage_rng
 from recagora.item_space.errors import DatasetError
+from recagora.item_space.openreview import load_openreview
 from recagora.item_space.papers import PaperCorpus, load_iclr_openreview, paper_days, paper_labels
 from recagora.training.papereval.ranking_metrics import normalise_labels
 
@@ -31,9 +34,9 @@ def prepare_papereval(config: PaperEvalConfig, services: RunServices) -> Episode
 
         llm = open_llm(config.llm)
         closers.append(llm.close)
-    corpus = extras.get("corpus") or load_iclr_openreview(config.data or None)
+    corpus = extras.get("corpus") or load_corpus(config)
     embedder = extras.get("embedder") or default_embedder()
-    papers = _chosen_papers(corpus, config)
+    papers = chosen_papers(corpus, config)
     ItemSpace.build(corpus.concurrent, embedder=embedder)  # sets corpus.concurrent.vectors
     target_vectors = embedder.embed([f"{i.title}. {i.text}" for i in corpus.targets.items])
     labels = paper_labels(corpus.targets)
@@ -50,6 +53,7 @@ def prepare_papereval(config: PaperEvalConfig, services: RunServices) -> Episode
         "papers": int(len(papers)),
         "concurrent_papers": len(corpus.concurrent),
         "load_report": corpus.report.summary(),
+        "labels": corpus.labels,
     }
     state = {
         "round": 0,
@@ -60,7 +64,14 @@ def prepare_papereval(config: PaperEvalConfig, services: RunServices) -> Episode
     return Episode(context, state, info=info, closers=closers)
 
 
-def _chosen_papers(corpus: PaperCorpus, config: PaperEvalConfig) -> np.ndarray:
+def load_corpus(config: PaperEvalConfig) -> PaperCorpus:
+    """The configured export (`corpus.submissions`), else ICLR 2017 from `data`."""
+    if config.corpus.submissions:
+        return load_openreview(config.corpus)
+    return load_iclr_openreview(config.data or None)
+
+
+def chosen_papers(corpus: PaperCorpus, config: PaperEvalConfig) -> np.ndarray:
     """Labelled target papers, a seeded subset when `config.papers` > 0, in a seeded order."""
     labelled = np.flatnonzero(np.isfinite(paper_labels(corpus.targets)))
     if len(labelled) == 0 or len(corpus.concurrent) == 0:

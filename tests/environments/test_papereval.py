@@ -145,3 +145,28 @@ def test_tied_scores_do_not_inherit_the_corpus_files_label_order(world):
     last = _play(config, {**world, "score_fn": constant}).metrics_rows()[-1]
     assert last["overall_n"] == len(labels) and last["overall_spearman"] == 0.0
     assert last["overall_ndcg@10"] < file_order - 0.05  # 0.64 in file order; chance ~0.50
+
+
+def test_decisions_only_export_reports_auroc(tmp_path, world):
+    """A decisions-only view of the real ICLR 2017 export (no reviews file), set with
+    `--set corpus.submissions=...`: labels are accept/reject and the run reports AUROC."""
+    from recagora.experiments.runner.config import load_config
+    from recagora.item_space.papers import ICLR_FILES
+
+    folder = tmp_path / "decisions-only"
+    folder.mkdir()
+    for name in (n for n in ICLR_FILES if n != "ICLR17_reviews.csv"):
+        (folder / name).symlink_to(shared_data_dir() / "iclr-openreview" / name)
+    overrides = [f"corpus.submissions={folder / 'ICLR17_submissions.csv'}", "papers=60",
+                 "rounds=2", "subscribers=4", "agents=evaluator=scorer", "scorer_path=unused"]  # fmt: skip
+    config = load_config(PaperEvalConfig, None, {}, overrides)
+
+    def abstract_length(papers, references):
+        return np.array([len(p.text) for p in papers], dtype=float)
+
+    sink = _play(config, {"embedder": world["embedder"], "score_fn": abstract_length})
+    last = sink.metrics_rows()[-1]
+    assert last["overall_n"] == 60 and 0.0 <= last["overall_auroc"] <= 1.0
+    assert last["overall_auroc"] != 0.5 and "auroc" in sink.metrics_rows()[0]
+    with pytest.raises(ConfigError, match="corpus.submissions"):
+        PaperEvalConfig(corpus=type(config.corpus)(year=2018))
