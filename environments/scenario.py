@@ -21,14 +21,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from recagora.item_space.errors import RecAgoraError
+from recagora.item_space.errors import RecAgoraError, RunPaused
 
 
 class UnknownScenario(RecAgoraError):
     """The scenario name is not registered."""
 
 
-class EpisodePaused(RecAgoraError):
+class EpisodePaused(RunPaused):
     """A node cannot go on (e.g. the LLM backend died); the run pauses at its checkpoint."""
 
 

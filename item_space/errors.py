@@ -16,6 +16,13 @@ class RecAgoraError(Exception):
     exit_code = 2
 
 
+class RunPaused(RecAgoraError):
+    """The run cannot go on now but resumes from its checkpoint once the cause is fixed
+    (the message says why); the CLI exits 3 unless a subclass says otherwise."""
+
+    exit_code = 3
+
+
 class DatasetError(RecAgoraError):
     """A dataset is missing, unknown or malformed."""
 
