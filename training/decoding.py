@@ -1,19 +1,30 @@
 """Generation under the item trie: constrained beam search and masked sampling.
 
-Beam search is the papers' evaluation protocol (Flower, D3, BIGRec: 10 beams over
-the full catalog trie, Gao et al. SIGIR 2025 section 1.6 of our notes); masked
-ancestral sampling is Flower's on-policy rollout. Both run batched with the
-backbone's key/value cache, and every step asks the trie for the allowed tokens of
-all rows at once, so an output is always a catalog item (the invalid count is 0
-unless the step budget runs out).
+Beam search is the papers' evaluation protocol (Flower, "Process-Supervised LLM
+Recommenders via Flow-guided Tuning", Gao et al., SIGIR 2025, arXiv 2503.07377; D3 and
+BIGRec likewise: 10 beams over the full catalog trie); masked ancestral sampling is
+Flower's on-policy rollout. Both run batched with the backbone's key/value cache, and
+every step asks the trie for the allowed tokens of all rows at once, so an output is
+always a catalog item (the invalid count is 0 unless the step budget runs out).
+
+Length penalty (`BeamConfig.length_penalty`): the K items the search found are ranked
+by total log-probability / tokens ** length_penalty, tokens counting the item's end
+token. 0 (the default, used for every figure in the READMEs) ranks by total
+log-probability, which favours items with short token sequences; 1 ranks by mean
+per-token log-probability (Hugging Face `generate`'s default). The search itself keeps
+the beams with the highest TOTAL log-probability at every step, so the penalty reorders
+the K items found; it does not change which items are found.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 
+from recagora.item_space.errors import ConfigError
 from recagora.training.backbones import Backbone
 from recagora.training.data import left_pad
 from recagora.training.tries import NO_NODE, PrefixTrie
@@ -33,6 +44,28 @@ class BeamResult:
     items: torch.Tensor
     scores: torch.Tensor
     invalid: int
+
+
+@dataclass(frozen=True)
+class BeamConfig:
+    """How trie-constrained beam search ranks the catalog for one prompt."""
+
+    num_beams: int = field(
+        default=10,
+        metadata={"help": "Beams kept = items returned per prompt (Flower, D3, BIGRec: 10)."},
+    )
+    length_penalty: float = field(
+        default=0.0,
+        metadata={
+            "help": "Rank the found items by total log-prob / tokens ** this: 0 = total log-prob (default), 1 = mean per token (HF's default)."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.num_beams < 1:
+            raise ConfigError(f"num_beams must be at least 1, got {self.num_beams}")
+        if not math.isfinite(self.length_penalty):
+            raise ConfigError(f"length_penalty must be a finite number, got {self.length_penalty}")
 
 
 def _prompt_state(backbone: Backbone, prompts, repeats: int):
@@ -58,11 +91,12 @@ def constrained_beam_search(
         trie: item trie on the backbone's device.
         prompts: B prompt token lists.
         num_beams: K, beams kept and items returned per prompt.
-        length_penalty: final scores are divided by length**length_penalty for ranking
-            (0 = total log-probability, HF's default is 1).
+        length_penalty: the K items found are ranked by score / tokens**length_penalty
+            (0 = total log-probability; see the module docstring and `BeamConfig`).
 
     Returns:
-        BeamResult with (B, K) items and scores.
+        BeamResult with (B, K) items and their ranking scores (the total log-probability
+        when length_penalty is 0).
     """
     batch, beams = len(prompts), num_beams
     logits, state = _prompt_state(backbone, prompts, beams)
@@ -87,6 +121,31 @@ def constrained_beam_search(
             break
         logits, state = backbone.advance(tokens, backbone.reorder(state, parent))
     return _finish(trie, nodes, scores, lengths, length_penalty, batch, beams)
+
+
+def rank_prompts(
+    backbone: Backbone,
+    trie: PrefixTrie,
+    prompts: list[list[int]],
+    beam: BeamConfig | None = None,
+    batch_size: int = 32,
+    on_batch: Callable[[int], None] | None = None,
+) -> BeamResult:
+    """`constrained_beam_search` over `prompts` in batches of `batch_size`, concatenated.
+
+    on_batch: called with the number of prompts ranked after each batch (progress).
+    """
+    beam = beam or BeamConfig()
+    items, scores, invalid = [], [], 0
+    for start in range(0, len(prompts), batch_size):
+        part = prompts[start : start + batch_size]
+        result = constrained_beam_search(backbone, trie, part, beam.num_beams, beam.length_penalty)
+        items.append(result.items)
+        scores.append(result.scores)
+        invalid += result.invalid
+        if on_batch is not None:
+            on_batch(len(part))
+    return BeamResult(torch.cat(items), torch.cat(scores), invalid)
 
 
 def _candidate_scores(logits, trie, nodes, done, beam_scores):

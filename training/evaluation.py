@@ -1,4 +1,4 @@
-"""Evaluation per the papers' protocol (Flower section 1.6 of our notes).
+"""Evaluation per the papers' protocol (Flower, Gao et al., SIGIR 2025, arXiv 2503.07377).
 
 Full-catalog ranking of the test samples: HR@K and NDCG@K (K = 1, 3, 5, 10) on the
 first exact title match, DGU and MGU over 8 popularity groups of titles in training
@@ -7,10 +7,15 @@ recommended titles, distinct titles, and the count of invalid generations. Items
 sharing a title are one unit (the paper matches title strings). The metric
 functions come from `recagora.item_space.metrics`; this module only maps lists to
 title units and assembles the report.
+
+The report also keeps each sample's outcome (`EvaluationReport.per_sample`), which
+`write_report` saves next to the JSON as `<name>_samples.csv`, so a paired test of two
+policies on the same samples (`benchmarks/paired_test.py`) needs no re-ranking.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,9 +32,28 @@ from recagora.item_space.metrics import (
 from recagora.item_space.popularity import history_counts, popularity_groups
 from recagora.item_space.recommender import Recommender
 from recagora.item_space.types import Catalog, Sample, UserHistory
+from recagora.training.decoding import BeamConfig, rank_prompts
 from recagora.training.item_tokenizers import generation_titles, title_units
 
 KS = (1, 3, 5, 10)
+SAMPLE_COLUMNS = ("sample", "user", "target", "hit_rank", "ranked")
+
+
+class EvaluationReport(dict):
+    """The metrics (a plain dict of floats, dumped to JSON as is) plus each sample's outcome.
+
+    per_sample: SAMPLE_COLUMNS -> (n,) arrays aligned with the evaluated samples:
+    sample position, user, target item, hit_rank (1-based position of the target's title
+    in the ranked list, 0 = not in it) and ranked ((n, K) item ids, -1 padding).
+    """
+
+    per_sample: dict[str, np.ndarray] | None = None
+
+
+def hit_ranks(ranked_units: np.ndarray, target_units: np.ndarray) -> np.ndarray:
+    """(n,) int64 1-based position of each row's target in ranked_units (n, K), 0 = absent."""
+    hits = ranked_units == target_units[:, None]
+    return np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, 0).astype(np.int64)
 
 
 def pick_samples(samples: Sequence[Sample], max_samples: int, seed: int) -> list[Sample]:
@@ -49,7 +73,7 @@ def evaluate_rankings(
     train: Sequence[Sample],
     invalid: int = 0,
     n_groups: int = 8,
-) -> dict[str, float]:
+) -> EvaluationReport:
     """The papers' metrics of (n, K) ranked catalog item ids (-1 padding) for `samples`."""
     titles = generation_titles(catalog)
     unit_titles, unit_of_item, _ = title_units(titles)
@@ -60,7 +84,7 @@ def evaluate_rankings(
     )
     groups = popularity_groups(counts.astype(np.int64), n_groups, scheme="flower")
     unfair = dgu_mgu_flower(ranked_units, groups.group, groups.share, n_groups, k=10)
-    report = accuracy_report(ranked_units, targets, KS)
+    report = EvaluationReport(accuracy_report(ranked_units, targets, KS))
     report.update(
         DGU=unfair.dgu,
         MGU=unfair.mgu,
@@ -70,6 +94,13 @@ def evaluate_rankings(
         invalid=float(invalid),
         samples=float(len(samples)),
     )
+    report.per_sample = {
+        "sample": np.arange(len(samples)),
+        "user": np.asarray([s.user for s in samples]),
+        "target": np.asarray([s.target for s in samples], np.int64),
+        "hit_rank": hit_ranks(ranked_units, targets),
+        "ranked": np.asarray(ranked, np.int64),
+    }
     return report
 
 
@@ -86,10 +117,42 @@ def rank_with_recommender(
     return out
 
 
+def samples_path(report_path: Path) -> Path:
+    """Where `write_report` puts the per-sample rows of the report at `report_path`."""
+    return report_path.with_name(report_path.stem + "_samples.csv")
+
+
 def write_report(report: dict[str, float], path: Path) -> Path:
+    """The metrics as JSON at `path`; an `EvaluationReport`'s per-sample rows as CSV beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2))
+    per_sample = getattr(report, "per_sample", None)
+    if per_sample is not None:
+        _write_samples(per_sample, samples_path(path))
     return path
+
+
+def _write_samples(per_sample: dict[str, np.ndarray], path: Path) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SAMPLE_COLUMNS)
+        for row in range(len(per_sample["sample"])):
+            values = [per_sample[c][row] for c in SAMPLE_COLUMNS[:-1]]
+            ranked = " ".join(str(i) for i in per_sample["ranked"][row].tolist())
+            writer.writerow([*(v.item() if hasattr(v, "item") else v for v in values), ranked])
+
+
+def read_samples(path: Path) -> dict[str, np.ndarray]:
+    """The per-sample rows `write_report` saved (ranked as (n, K) int64)."""
+    with Path(path).open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {
+        "sample": np.array([int(r["sample"]) for r in rows], np.int64),
+        "user": np.array([r["user"] for r in rows]),
+        "target": np.array([int(r["target"]) for r in rows], np.int64),
+        "hit_rank": np.array([int(r["hit_rank"]) for r in rows], np.int64),
+        "ranked": np.array([[int(i) for i in r["ranked"].split()] for r in rows], np.int64),
+    }
 
 
 def evaluate_checkpoint(
@@ -100,16 +163,25 @@ def evaluate_checkpoint(
     num_beams: int = 10,
     batch_size: int = 32,
     on_batch=None,
-) -> dict[str, float]:
+    length_penalty: float = 0.0,
+) -> EvaluationReport:
     """Load a trained policy and report the papers' metrics on `samples`.
 
+    num_beams, length_penalty: the beam search's `BeamConfig` (checked before loading).
     on_batch: called with the number of samples ranked after each batch (progress).
     """
-    from recagora.training.data import validate_samples
+    from recagora.training.data import encode_prompts, validate_samples
     from recagora.training.policy import GenerativeRecommender
 
+    beam = BeamConfig(num_beams=num_beams, length_penalty=length_penalty)
     validate_samples(samples, len(catalog), "evaluation")
     policy = GenerativeRecommender.load(checkpoint, catalog)
-    histories = [s.history for s in samples]
-    ranked, _, invalid = policy.rank(histories, num_beams, batch_size, on_batch)
-    return evaluate_rankings(ranked, samples, catalog, train, invalid=invalid)
+    prompts = encode_prompts(
+        [s.history for s in samples], policy.titles, policy.backbone.tokenizer, policy.prompt
+    )
+    result = rank_prompts(policy.backbone, policy.trie, prompts, beam, batch_size, on_batch)
+    units = result.items.numpy()
+    ranked = np.where(units >= 0, policy.items.unit_item[np.clip(units, 0, None)], -1)
+    report = evaluate_rankings(ranked, samples, catalog, train, invalid=result.invalid)
+    report.update(num_beams=float(beam.num_beams), length_penalty=float(beam.length_penalty))
+    return report

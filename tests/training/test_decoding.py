@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
+from recagora.item_space.errors import ConfigError
 from recagora.training.backbones import BackboneConfig, build_backbone
 from recagora.training.data import left_pad
-from recagora.training.decoding import constrained_beam_search, row_uniforms, sample_under_trie
+from recagora.training.decoding import (
+    BeamConfig,
+    constrained_beam_search,
+    rank_prompts,
+    row_uniforms,
+    sample_under_trie,
+)
 from recagora.training.item_tokenizers import tokenize_titles
 from recagora.training.tiny_gpt import continue_decoding, start_decoding
 
@@ -101,3 +109,43 @@ def test_sampling_stays_in_the_catalog_and_is_seeded(video_games):
         assert tokens[row, : lengths[row]].tolist() == items.sequences[units[row]]
     again = sample_under_trie(backbone, items.trie, prompts[:4], uniforms[:4])[2]
     assert again.tolist() == units[:4].tolist()  # a row's sample does not depend on its batch
+
+
+def test_length_penalty_reorders_the_items_found_by_mean_token_log_probability(video_games):
+    """Penalty 1 ranks the same K items by total log-prob / tokens (end token included)."""
+    titles = video_games.catalog.titles[:300]
+    backbone, items = _tiny(titles, seed=5)
+    prompts = [backbone.tokenizer.encode(f"user {i} liked") for i in range(6)]
+    total = constrained_beam_search(backbone, items.trie, prompts, num_beams=8)
+    mean = constrained_beam_search(backbone, items.trie, prompts, num_beams=8, length_penalty=1.0)
+    reordered = 0
+    for row in range(len(prompts)):
+        by_item = dict(zip(total.items[row].tolist(), total.scores[row].tolist(), strict=True))
+        assert set(mean.items[row].tolist()) == set(by_item)  # the search finds the same items
+        expected = {i: s / len(items.sequences[i]) for i, s in by_item.items()}
+        got = dict(zip(mean.items[row].tolist(), mean.scores[row].tolist(), strict=True))
+        assert all(abs(got[i] - expected[i]) < 1e-4 for i in got)
+        assert (mean.scores[row, :-1] >= mean.scores[row, 1:]).all()
+        reordered += mean.items[row].tolist() != total.items[row].tolist()
+    assert reordered > 0  # titles differ in length, so some ranking changes
+
+
+def test_beam_config_refuses_no_beams_and_non_finite_penalties():
+    assert BeamConfig().num_beams == 10 and BeamConfig().length_penalty == 0.0
+    with pytest.raises(ConfigError, match="num_beams must be at least 1, got 0"):
+        BeamConfig(num_beams=0)
+    with pytest.raises(ConfigError, match="length_penalty must be a finite number"):
+        BeamConfig(length_penalty=float("nan"))
+
+
+def test_rank_prompts_in_batches_equals_one_search_and_reports_progress(video_games):
+    titles = video_games.catalog.titles[:100]
+    backbone, items = _tiny(titles, seed=2)
+    prompts = [backbone.tokenizer.encode(f"history {i}") for i in range(5)]
+    done = []
+    beam = BeamConfig(num_beams=4, length_penalty=0.5)
+    batched = rank_prompts(backbone, items.trie, prompts, beam, batch_size=2, on_batch=done.append)
+    whole = constrained_beam_search(backbone, items.trie, prompts, 4, 0.5)
+    assert done == [2, 2, 1] and batched.invalid == whole.invalid == 0
+    assert batched.items.tolist() == whole.items.tolist()
+    torch.testing.assert_close(batched.scores, whole.scores, atol=1e-5, rtol=1e-5)
