@@ -1,6 +1,7 @@
 """The closed-form chance levels of `benchmarks/random_baselines.py` against seeded draws."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ SCRIPT = Path(__file__).parents[2] / "benchmarks" / "random_baselines.py"
 def baselines():
     spec = importlib.util.spec_from_file_location("random_baselines", SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
