@@ -27,10 +27,9 @@ from recagora.item_space.metrics import (
     dgu_mgu_flower,
     distinct_items,
     entropy,
-    popularity_groups_flower,
-    train_group_share,
     type_token_ratio,
 )
+from recagora.item_space.popularity import popularity_groups
 from recagora.training.baselines import PopularityRecommender, SASRecConfig, SASRecRecommender
 from recagora.training.evaluation import evaluate_rankings, pick_samples
 
@@ -78,8 +77,8 @@ def main() -> None:
     counts = np.zeros(n_items, dtype=np.int64)
     for sample in split.train:
         np.add.at(counts, np.asarray(sample.history, dtype=np.int64), 1)
-    groups = popularity_groups_flower(counts, 8, titles=titles)
-    context = {"groups": groups, "share": train_group_share(counts, groups, 8), "titles": titles}
+    groups = popularity_groups(counts, 8, scheme="flower", titles=titles)
+    context = {"groups": groups.group, "share": groups.share, "titles": titles}
     print(f"{dataset.name}: {n_items} items, {split.sizes()}")
 
     rows: dict[str, dict[str, float]] = {}

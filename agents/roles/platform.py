@@ -24,7 +24,7 @@ from recagora.agents.roles.base import (
     history_coordinates,
     pair_cosine,
 )
-from recagora.item_space.metrics.fairness import popularity_groups_trirec, train_group_share
+from recagora.item_space.popularity import popularity_groups
 from recagora.item_space.recommender import Recommender
 from recagora.item_space.types import UserHistory
 
@@ -73,10 +73,8 @@ class TriRecPlatform:
         self.facts = facts
         self.source = source
         self.config = config or PlatformConfig()
-        self.item_group = popularity_groups_trirec(facts.popularity, self.config.trirec.n_groups)
-        self.p_train = train_group_share(
-            facts.popularity, self.item_group, self.config.trirec.n_groups
-        )
+        groups = popularity_groups(facts.popularity, self.config.trirec.n_groups, scheme="trirec")
+        self.item_group, self.p_train = groups.group, groups.share
 
     def init_exposure(self) -> ExposureState:
         """No exposure yet."""

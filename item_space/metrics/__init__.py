@@ -29,11 +29,8 @@ from recagora.item_space.metrics.fairness import (
     dgu_mgu_trirec,
     exposure_counts,
     exposure_gini,
-    popularity_groups_flower,
-    popularity_groups_trirec,
     recommended_group_share,
     tail_share,
-    train_group_share,
 )
 from recagora.item_space.metrics.utility import (
     ctr_probabilities,
@@ -68,14 +65,11 @@ __all__ = [
     "per_user_mrr_at_k",
     "per_user_ndcg_at_k",
     "per_user_recall_at_k",
-    "popularity_groups_flower",
-    "popularity_groups_trirec",
     "position_weights",
     "recall_at_k",
     "recommended_group_share",
     "tail_share",
     "target_eiu",
-    "train_group_share",
     "type_token_ratio",
     "user_vectors_from_histories",
 ]

@@ -2,17 +2,16 @@
 
 Two papers define DGU and MGU differently; both are here, named apart. Each compares the
 share of recommendations falling in each popularity group with the share of TRAINING
-interactions of that group, d_g = p_rec(g) - p_train(g):
+interactions of that group, d_g = p_rec(g) - p_train(g). The groups themselves come from
+`recagora.item_space.popularity.popularity_groups` (scheme "flower" or "trirec", which
+documents each paper's cut; its `group` and `share` are the `item_group` and
+`train_group_share` arguments here):
 
   Flower (Gao et al., SIGIR 2025, `with_history/code/calc.py`):
-      groups: TITLES seen in training histories, sorted by count DESCENDING, cut into
-      8 groups of equal item count (the first `n % 8` groups get one extra item);
       p_rec: every slot of every top-10 list counts 1; shares are normalised over the
       slots whose item has a group (invalid/padded slots are left out);
       DGU = max_g d_g - min_g d_g,  MGU = mean_g |d_g|.
   TriRec (Gong et al., arXiv 2603.10673, `evaluate/data_statistics_platform_second.py`):
-      groups: all items (never-seen ones with exposure 0), sorted by exposure ASCENDING,
-      cut into chunks of n // 8 items, the last group taking the remainder;
       p_rec: slot r (1-based) of a top-K list weighs 1 / log2(r + 1); shares are
       normalised over the total weight of the slots whose item has a group;
       DGU = 1/2 sum_g |d_g| (total variation),  MGU = max_g |d_g|.
@@ -25,16 +24,12 @@ share 0 (d_g = -p_train(g)), as the definition intends.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 __all__ = [
     "GroupUnfairness",
-    "popularity_groups_flower",
-    "popularity_groups_trirec",
-    "train_group_share",
     "recommended_group_share",
     "dgu_mgu_flower",
     "dgu_mgu_trirec",
@@ -50,67 +45,6 @@ class GroupUnfairness(NamedTuple):
 
     dgu: float
     mgu: float
-
-
-def _equal_size_groups(order: np.ndarray, n_groups: int, extra_first: bool) -> np.ndarray:
-    """Group id per position of `order`: equal chunks, remainder spread as the paper does."""
-    n = len(order)
-    if extra_first:  # Flower: first `n % G` groups get one more item
-        sizes = np.full(n_groups, n // n_groups) + (np.arange(n_groups) < n % n_groups)
-    else:  # TriRec: chunks of max(1, n // G), the last group takes the rest
-        chunk = max(1, n // n_groups)
-        sizes = np.array([min(chunk, max(0, n - g * chunk)) for g in range(n_groups)])
-        sizes[-1] = max(0, n - chunk * (n_groups - 1))
-    return np.repeat(np.arange(n_groups), sizes)[:n]
-
-
-def popularity_groups_flower(
-    history_counts: np.ndarray, n_groups: int = 8, titles: Sequence[str] | None = None
-) -> np.ndarray:
-    """(N,) int64 group per item, Flower's way: 0 = most popular; -1 = never in a history.
-
-    history_counts: (N,) number of times each item occurs in the training HISTORIES.
-    titles: (N,) item titles. Flower groups TITLES, so items sharing a title pool their
-    counts and share a group (Video_Games: 3,858 ids, 3,806 titles); None groups ids.
-    Ties are broken by id (a tie never changes a group's interaction share).
-    """
-    counts = np.asarray(history_counts, dtype=np.int64)
-    if titles is None:
-        return _groups_by_descending_count(counts, n_groups)
-    _, title_of_item = np.unique(np.asarray(titles, dtype=object), return_inverse=True)
-    title_counts = np.bincount(title_of_item, weights=counts).astype(np.int64)
-    return _groups_by_descending_count(title_counts, n_groups)[title_of_item]
-
-
-def _groups_by_descending_count(counts: np.ndarray, n_groups: int) -> np.ndarray:
-    seen = np.flatnonzero(counts > 0)
-    order = seen[np.lexsort((seen, -counts[seen]))]
-    groups = np.full(len(counts), -1, dtype=np.int64)
-    groups[order] = _equal_size_groups(order, n_groups, extra_first=True)
-    return groups
-
-
-def popularity_groups_trirec(exposure: np.ndarray, n_groups: int = 8) -> np.ndarray:
-    """(N,) int64 group per item, TriRec's way: 0 = least exposed; every item has a group.
-
-    exposure: (N,) training interactions per item (0 for never-seen items).
-    """
-    values = np.asarray(exposure, dtype=np.float64)
-    order = np.lexsort((np.arange(len(values)), values))
-    groups = np.empty(len(values), dtype=np.int64)
-    groups[order] = _equal_size_groups(order, n_groups, extra_first=False)
-    return groups
-
-
-def train_group_share(counts: np.ndarray, item_group: np.ndarray, n_groups: int = 8) -> np.ndarray:
-    """(G,) share of training interactions per group: sum of counts in g / all grouped counts."""
-    grouped = np.asarray(item_group) >= 0
-    totals = np.bincount(
-        np.asarray(item_group)[grouped],
-        weights=np.asarray(counts, float)[grouped],
-        minlength=n_groups,
-    )
-    return totals / totals.sum() if totals.sum() > 0 else totals
 
 
 def _position_weights(length: int, weighted: bool) -> np.ndarray:
@@ -151,8 +85,8 @@ def dgu_mgu_flower(
 ) -> GroupUnfairness:
     """Flower's DGU = max_g d_g - min_g d_g and MGU = mean_g |d_g| over top-k lists.
 
-    recommended: (n, L) ids (-1 padding); item_group from `popularity_groups_flower`
-    (or any (N,) grouping, -1 = ungrouped); train_group_share: (G,) p_train.
+    recommended: (n, L) ids (-1 padding); item_group: (N,) group per item, -1 = ungrouped
+    (`popularity_groups(..., scheme="flower").group`); train_group_share: (G,) p_train.
     """
     gap = recommended_group_share(recommended, item_group, n_groups, k) - np.asarray(
         train_group_share, dtype=np.float64
@@ -169,8 +103,8 @@ def dgu_mgu_trirec(
 ) -> GroupUnfairness:
     """TriRec's DGU@k = 1/2 sum_g |d_g| and MGU@k = max_g |d_g|, slots weighted 1/log2(r+1).
 
-    recommended: (n, L) ids (-1 padding), all users' lists pooled; item_group from
-    `popularity_groups_trirec`; train_group_share: (G,) training-exposure share.
+    recommended: (n, L) ids (-1 padding), all users' lists pooled; item_group:
+    `popularity_groups(..., scheme="trirec").group`; train_group_share: (G,) its `share`.
     """
     shares = recommended_group_share(recommended, item_group, n_groups, k, position_weighted=True)
     gap = np.abs(shares - np.asarray(train_group_share, dtype=np.float64))

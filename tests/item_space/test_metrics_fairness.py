@@ -2,59 +2,21 @@
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from recagora.item_space.datasets import shared_data_dir
 from recagora.item_space.metrics import (
     coverage,
     dgu_mgu_flower,
     dgu_mgu_trirec,
     exposure_counts,
     exposure_gini,
-    popularity_groups_flower,
-    popularity_groups_trirec,
     recommended_group_share,
     tail_share,
-    train_group_share,
 )
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    """The shared datasets folder (RECAGORA_SHARED_DATA, default <repo>/../shared/data)."""
-    return shared_data_dir()
-
-
-def test_flower_groups_sort_descending_and_put_remainder_first():
-    # 7 items; item 6 never seen -> -1. Seen counts sorted descending (ties by id):
-    # item 0 (9), 2 (5), 1 (3), 3 (3), 4 (2), 5 (1). 6 items in 4 groups -> sizes 2,2,1,1.
-    counts = np.array([9, 3, 5, 3, 2, 1, 0])
-    groups = popularity_groups_flower(counts, n_groups=4)
-    assert groups.tolist() == [0, 1, 0, 1, 2, 3, -1]
-    # Shares: g0 = 14/23, g1 = 6/23, g2 = 2/23, g3 = 1/23.
-    share = train_group_share(counts, groups, n_groups=4)
-    assert share == pytest.approx(np.array([14, 6, 2, 1]) / 23)
-
-
-def test_trirec_groups_sort_ascending_and_put_remainder_last():
-    # 7 items in 3 groups: chunk 7 // 3 = 2 -> sizes 2, 2, 3; ascending by exposure.
-    exposure = np.array([9, 3, 5, 3, 2, 1, 0])
-    groups = popularity_groups_trirec(exposure, n_groups=3)
-    # Ascending order: 6 (0), 5 (1), 4 (2), 1 (3), 3 (3), 2 (5), 0 (9).
-    assert groups.tolist() == [2, 1, 2, 2, 1, 0, 0]
-    assert train_group_share(exposure, groups, 3) == pytest.approx(np.array([1, 5, 17]) / 23)
-
-
-def test_flower_groups_pool_items_sharing_a_title():
-    # Items 1 and 3 share title "b": counts pool to 3 + 3 = 6 and they share a group.
-    # Titles by count: a (9), b (6), c (5), d (2), e (1) -> 2 groups of sizes 3, 2.
-    counts = np.array([9, 3, 5, 3, 2, 1])
-    groups = popularity_groups_flower(counts, 2, titles=["a", "b", "c", "b", "d", "e"])
-    assert groups.tolist() == [0, 0, 0, 0, 1, 1]
+from recagora.item_space.popularity import popularity_groups
 
 
 def test_dgu_mgu_flower_by_hand():
@@ -137,9 +99,8 @@ def test_flower_train_share_matches_paper_on_video_games(shared_data):
         folder / "items.tsv", sep="\t", header=None, names=["title", "id"], quoting=3
     )
     titles = items.sort_values("id")["title"].tolist()
-    groups = popularity_groups_flower(counts, 8, titles=titles)
-    assert len(np.unique(groups[groups >= 0], return_counts=True)[1]) == 8
-    share = train_group_share(counts, groups, 8)
+    groups = popularity_groups(counts, 8, scheme="flower", titles=titles)
+    assert len(np.unique(groups.group[groups.group >= 0])) == 8
     paper = [
         0.48097812,
         0.17252197,
@@ -149,8 +110,8 @@ def test_flower_train_share_matches_paper_on_video_games(shared_data):
         0.04673369,
         0.03318896,
         0.01606629,
-    ]
-    assert share == pytest.approx(paper, abs=1e-6)
+    ]  # most popular first; our group 0 is the least popular
+    assert groups.share[::-1] == pytest.approx(paper, abs=1e-6)
 
 
 def test_exposure_gini_by_hand():
