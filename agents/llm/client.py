@@ -5,7 +5,10 @@ loop) -> the backend's chat model with per-attempt timeout and retries (tenacity
 exponential backoff with full jitter, honouring Retry-After) -> for structured
 requests, pydantic validation and one repair re-ask -> cache write -> ledger.
 A backend that dies mid-run turns every request not yet answered into a
-`server_died` failure; answers so far are kept.
+`server_died` failure; answers so far are kept. Each batch is a "stage": a refused
+key raises `LLMAuthError` at once, and a stage with too many failures raises
+`LLMFailureRateExceeded` once it is over (rules in `failures.py`). The ledger file
+(`ledger_path`) is continued from and rewritten after every batch.
 
 Example:
     with open_llm("llamacpp:smollm2") as llm:
@@ -29,6 +32,7 @@ from recagora.agents.llm.backends import Backend, open_backend
 from recagora.agents.llm.cache import MEMORY, ResponseCache, cache_key, cached_result, storable
 from recagora.agents.llm.config import LLMConfig
 from recagora.agents.llm.contract import LLMFailure, LLMRequest, LLMResult, SchemaT
+from recagora.agents.llm.failures import auth_error, key_source, stage_failure
 from recagora.agents.llm.ledger import Ledger
 from recagora.agents.llm.retry import CallFailed, call_with_retries
 from recagora.agents.llm.structured import (
@@ -94,15 +98,26 @@ class LLMLayerClient:
         self.spec = config.spec
         self.model = self.backend.spec.model
         self.structured_mode = self.backend.structured_mode
-        self.ledger = Ledger(
-            spec=config.spec,
-            model=self.model,
-            is_local=self.backend.spec.is_local,
-            **({"prices": config.prices} if config.prices is not None else {}),
-        )
+        try:
+            self.ledger = self._open_ledger(config)
+        except BaseException:
+            self.backend.stop()
+            raise
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._dead_message: str | None = None
+        self._auth_message: str | None = None
         self._closed = False
+
+    def _open_ledger(self, config: LLMConfig) -> Ledger:
+        fields = {
+            "spec": config.spec,
+            "model": self.model,
+            "is_local": self.backend.spec.is_local,
+            **({"prices": config.prices} if config.prices is not None else {}),
+        }
+        if config.ledger_path is None:
+            return Ledger(**fields)
+        return Ledger.continued(config.ledger_path, **fields)
 
     @staticmethod
     def _open_cache(config: LLMConfig) -> ResponseCache | None:
@@ -121,14 +136,31 @@ class LLMLayerClient:
     # ---- batch API (contract) -------------------------------------------------------
 
     async def chat_batch(self, requests: list[LLMRequest]) -> list[LLMResult[str]]:
-        """Answer every request (concurrently, bounded); one result per request, in order."""
-        return await asyncio.gather(*(self._answer(r, None) for r in requests))
+        """Answer every request (concurrently, bounded); one result per request, in order.
+
+        Raises:
+            LLMAuthError: the backend refused the key (the rest of the batch is cancelled).
+            LLMFailureRateExceeded: too many requests of this batch failed (see failures.py).
+        """
+        return await self._stage(requests, None)
 
     async def structured_batch(
         self, requests: list[LLMRequest], schema: type[SchemaT]
     ) -> list[LLMResult[SchemaT]]:
         """Like `chat_batch`, but each value is a validated `schema` instance (or a failure)."""
-        return await asyncio.gather(*(self._answer(r, schema) for r in requests))
+        return await self._stage(requests, schema)
+
+    async def _stage(self, requests: list[LLMRequest], schema: type[BaseModel] | None) -> list:
+        try:
+            results = await gather_or_cancel([self._answer(r, schema) for r in requests])
+        finally:
+            self._flush_ledger()
+        pause = stage_failure(
+            results, self.spec, self.config.max_failure_rate, self.cache is not None
+        )
+        if pause is not None:
+            raise pause
+        return results
 
     def chat_batch_sync(self, requests: list[LLMRequest]) -> list[LLMResult[str]]:
         """`chat_batch` for scripts (works inside a running event loop too, via a thread)."""
@@ -174,6 +206,8 @@ class LLMLayerClient:
     async def _answer_uncached(
         self, request: LLMRequest, schema: type[BaseModel] | None
     ) -> LLMResult:
+        if self._auth_message is not None:
+            raise auth_error(self.spec, *self._auth_message)
         if self._dead_message is not None:
             return _failed("server_died", self._dead_message)
         started = time.perf_counter()
@@ -183,6 +217,8 @@ class LLMLayerClient:
             else:
                 result = await self._structured(request, schema)
         except CallFailed as failure:
+            if failure.kind == "auth":
+                self._refused_key(request, failure)
             result = _failed(
                 failure.kind, failure.message, failure.prompt_tokens, failure.completion_tokens
             )
@@ -288,13 +324,20 @@ class LLMLayerClient:
     def _mark_dead(self, message: str) -> None:
         if self._dead_message is None:
             self._dead_message = message
-            done = self.ledger.requests
-            log.error(
-                "%s: %s; %d requests answered before; the rest fail as server_died",
-                self.spec,
-                message,
-                done,
-            )
+            # Info only: the stage's pause (LLMFailureRateExceeded) tells the user.
+            log.info("%s: %s; the rest fail as server_died", self.spec, message)
+
+    def _refused_key(self, request: LLMRequest, failure: CallFailed) -> None:
+        """Count the refusal, remember it (later requests fail at once) and raise it."""
+        self.ledger.record_result(request.tag, _failed("auth", failure.message))
+        if self._auth_message is None:
+            self._auth_message = (key_source(self.config.api_key), failure.message)
+        raise auth_error(self.spec, *self._auth_message)
+
+    def _flush_ledger(self) -> None:
+        """Rewrite the ledger file after each batch: a killed process loses one batch at most."""
+        if self.config.ledger_path is not None:
+            self.write_ledger(self.config.ledger_path)
 
     def ledger_summary(self) -> dict:
         """The ledger as a JSON-able dict (see `Ledger.summary`)."""
@@ -370,6 +413,19 @@ def _sample_seed(request: LLMRequest) -> int:
     if request.temperature <= 0:
         return request.seed
     return (request.seed * 1_000_003 + request.sample_index) % (2**31 - 1)
+
+
+async def gather_or_cancel(coroutines: list) -> list:
+    """`asyncio.gather`, but the first exception cancels the other requests (a refused key
+    must not go on sending the rest of the batch) and is raised once they have stopped."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _run_sync(coroutine):

@@ -69,7 +69,15 @@ class LLMConfig:
     )
     ledger_path: Path | None = field(
         default=None,
-        metadata={"help": "write the ledger JSON here on close (a folder gets llm_ledger.json)"},
+        metadata={
+            "help": "ledger JSON (a folder gets llm_ledger.json): continued from when it exists, rewritten after every batch"
+        },
+    )
+    max_failure_rate: float = field(
+        default=0.2,
+        metadata={
+            "help": "pause the run when more than this share of one batch's uncached requests fail (invalid_schema aside); 1.0 = never"
+        },
     )
     base_url: str | None = field(
         default=None,
@@ -123,6 +131,10 @@ class LLMConfig:
             raise ConfigError(f"LLMConfig.max_retries={self.max_retries} must be >= 0")
         if self.timeout_s <= 0:
             raise ConfigError(f"LLMConfig.timeout_s={self.timeout_s} must be > 0")
+        if not 0.0 <= self.max_failure_rate <= 1.0:
+            raise ConfigError(
+                f"LLMConfig.max_failure_rate={self.max_failure_rate} must be between 0 and 1"
+            )
         if self.structured_mode is not None and self.structured_mode not in MODES:
             raise ConfigError(
                 f"LLMConfig.structured_mode={self.structured_mode!r} is unknown"

@@ -5,7 +5,10 @@ cohort to `LLMClient.structured_batch` / `chat_batch`, which runs them concurren
 (bounded), through the cache, retries and the ledger, and returns one `LLMResult`
 per request IN ORDER. A reply that cannot be parsed into the schema even after the
 repair re-ask comes back with `failure` set: the caller must handle it (count it,
-fall back), never crash and never drop the agent.
+fall back), never crash and never drop the agent. A batch may instead RAISE a
+`RunPaused` (see `failures.py`): `LLMAuthError` on a refused key, and
+`LLMFailureRateExceeded` when too many of its requests failed; let it propagate (the
+runner pauses the run at its checkpoint).
 
 Implementation: `recagora.agents.llm.client` (open with `open_llm(spec, ...)`).
 """
@@ -20,8 +23,9 @@ from pydantic import BaseModel
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 ValueT = TypeVar("ValueT")
 
+# "auth" never reaches an agent: a refused key raises `LLMAuthError` (the ledger counts it).
 FailureKind = Literal[
-    "invalid_schema", "transport", "timeout", "server_died", "rate_limited", "other"
+    "invalid_schema", "transport", "timeout", "server_died", "rate_limited", "auth", "other"
 ]
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+from recagora.agents.llm.client import gather_or_cancel
 from recagora.agents.llm.contract import LLMRequest, LLMResult
 
 CHECK_PROMPT = "Greet a new user of a movie recommender in a few words. Reply in JSON."
@@ -127,4 +128,5 @@ async def _bounded_chat(llm, requests: list[LLMRequest], level: int) -> list[LLM
         async with gate:
             return (await llm.chat_batch([request]))[0]
 
-    return await asyncio.gather(*(one(r) for r in requests))
+    # A refused key raises from one request: stop the others rather than orphan them.
+    return await gather_or_cancel([one(r) for r in requests])

@@ -3,12 +3,20 @@
 Counts are per REQUEST (what agents asked) and per CALL (what reached the backend:
 first tries, retries and repair re-asks). Cached requests cost nothing and are
 counted apart. `summary()` is a plain JSON-able dict; `print_table()` renders it with
-rich; `write_json()` puts it in the run folder.
+rich; `write_json()` puts it in the run folder (atomically).
+
+A run that is paused or killed and resumed keeps ONE ledger: `Ledger.continued(path)`
+starts from the totals of the file an earlier process wrote. So that every figure can
+be summed across processes, latencies are kept as a log-spaced histogram (buckets 2%
+wide from 0.1 ms: percentiles within 1%), not as a list.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import tempfile
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,8 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from recagora.agents.llm.contract import LLMResult
+from recagora.item_space.errors import ConfigError
 
 LEDGER_FILE = "llm_ledger.json"
+LATENCY_FLOOR_S = 1e-4  # latencies below go to the first bucket
+LATENCY_RATIO = 1.02  # each bucket is 2% wider than the last
+_COUNTS = ("requests", "calls", "cache_hits", "prompt_tokens", "completion_tokens", "repairs")
 
 # USD per million tokens (input, output); checked on the providers' price pages 2026-11.
 # Override or extend with `prices=` (config); local backends always cost 0.
@@ -64,9 +76,44 @@ class Ledger:
     repairs: int = 0
     failures: Counter = field(default_factory=Counter)
     retries: Counter = field(default_factory=Counter)
-    latencies_s: list[float] = field(default_factory=list)
+    latency_buckets: Counter = field(default_factory=Counter)
+    latency_total_s: float = 0.0
     by_tag: dict[str, _TagCounts] = field(default_factory=dict)
+    sessions: int = 1
+    # What the earlier processes of this run spent (their prices may differ from ours).
+    cost_before_usd: float | None = 0.0
+    tokens_before: tuple[int, int] = (0, 0)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def continued(cls, path: Path | str, **fields) -> Ledger:
+        """A ledger that starts from the totals in `path` (a file or run folder) when it
+        exists; `fields` as for the constructor. A file that is no ledger is a one-line error."""
+        ledger = cls(**fields)
+        target = ledger_file(path)
+        if target.is_file():
+            try:
+                ledger._restore(json.loads(target.read_text()))
+            except (ValueError, TypeError, AttributeError) as error:
+                raise ConfigError(
+                    f"{target} is not an LLM ledger ({type(error).__name__}: {error}); "
+                    "move it away or set LLMConfig.ledger_path to another file"
+                ) from None
+        return ledger
+
+    def _restore(self, saved: dict) -> None:
+        for name in _COUNTS:
+            setattr(self, name, int(saved.get(name, 0)))
+        self.failures = Counter({k: int(n) for k, n in saved.get("failures", {}).items()})
+        self.retries = Counter({k: int(n) for k, n in saved.get("retries", {}).items()})
+        self.by_tag = {tag: _TagCounts(**c) for tag, c in saved.get("by_tag", {}).items()}
+        histogram = saved.get("latency_histogram", {})
+        self.latency_buckets = Counter({int(b): int(n) for b, n in histogram.items()})
+        self.latency_total_s = float(saved.get("latency_total_s", 0.0))
+        self.sessions = int(saved.get("sessions", 1)) + 1
+        cost = saved.get("cost_usd", 0.0)
+        self.cost_before_usd = None if cost is None else float(cost)
+        self.tokens_before = (self.prompt_tokens, self.completion_tokens)
 
     def record_call(self) -> None:
         """One call reached (or tried to reach) the backend."""
@@ -96,7 +143,8 @@ class Ledger:
                 self.cache_hits += 1
                 counts.cache_hits += 1
                 return
-            self.latencies_s.append(result.latency_s)
+            self.latency_buckets[_bucket(result.latency_s)] += 1
+            self.latency_total_s += result.latency_s
             self.prompt_tokens += result.prompt_tokens
             self.completion_tokens += result.completion_tokens
             counts.prompt_tokens += result.prompt_tokens
@@ -104,17 +152,29 @@ class Ledger:
 
     def cost_usd(self) -> float | None:
         """Estimated spend in USD; 0 for local models, None when the model has no price."""
+        own = self._own_cost_usd()
+        if own is None or self.cost_before_usd is None:
+            return None
+        return self.cost_before_usd + own
+
+    def _own_cost_usd(self) -> float | None:
         if self.is_local:
             return 0.0
         price = self.prices.get(self.model)
         if price is None:
             return None
-        return (self.prompt_tokens * price[0] + self.completion_tokens * price[1]) / 1e6
+        prompt = self.prompt_tokens - self.tokens_before[0]
+        completion = self.completion_tokens - self.tokens_before[1]
+        return (prompt * price[0] + completion * price[1]) / 1e6
 
     def summary(self) -> dict:
-        """A JSON-able dict of every counter, latency percentiles (seconds) and the cost."""
+        """A JSON-able dict of every counter, latency percentiles (seconds) and the cost.
+
+        `latency_histogram` (bucket index -> requests; bucket b holds latencies from
+        LATENCY_FLOOR_S * LATENCY_RATIO**b) and `latency_total_s` let a resume continue it.
+        """
         with self._lock:
-            latency = _percentiles(self.latencies_s)
+            latency = _percentiles(self.latency_buckets, self.latency_total_s)
             return {
                 "spec": self.spec,
                 "model": self.model,
@@ -130,15 +190,29 @@ class Ledger:
                 "repairs": self.repairs,
                 "cost_usd": self.cost_usd(),
                 "by_tag": {tag: vars(c).copy() for tag, c in sorted(self.by_tag.items())},
+                "sessions": self.sessions,
+                "latency_total_s": self.latency_total_s,
+                "latency_histogram": {str(b): n for b, n in sorted(self.latency_buckets.items())},
             }
 
     def write_json(self, path: Path | str) -> Path:
-        """Write `summary()` to `path` (a run folder gets `llm_ledger.json` inside it)."""
-        target = Path(path)
-        if target.is_dir() or not target.suffix:
-            target = target / LEDGER_FILE
+        """Write `summary()` to `path` (a run folder gets `llm_ledger.json` inside it).
+
+        Atomic (a temporary file renamed over the old one), so a process killed while
+        writing leaves the previous ledger whole; concurrent writers each rename their own.
+        """
+        target = ledger_file(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(self.summary(), indent=2) + "\n")
+        text = json.dumps(self.summary(), indent=2) + "\n"
+        with tempfile.NamedTemporaryFile(
+            "w", dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
+        ) as temporary:
+            temporary.write(text)
+        try:
+            os.replace(temporary.name, target)
+        except OSError:
+            Path(temporary.name).unlink(missing_ok=True)
+            raise
         return target
 
     def print_table(self, console=None) -> None:
@@ -146,6 +220,13 @@ class Ledger:
         from rich.console import Console
 
         (console or Console()).print(summary_table(self.summary()))
+
+
+def ledger_file(path: Path | str) -> Path:
+    """The ledger file `path` names: itself, or `llm_ledger.json` in it when it is a folder
+    (or has no suffix, like a run folder not made yet)."""
+    target = Path(path)
+    return target / LEDGER_FILE if target.is_dir() or not target.suffix else target
 
 
 def summary_table(summary: dict):
@@ -180,8 +261,23 @@ def _counts_text(counts: dict) -> str:
     return ", ".join(f"{k}: {v}" for k, v in counts.items()) or "0"
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
+def _bucket(latency_s: float) -> int:
+    return max(
+        0, math.floor(math.log(max(latency_s, LATENCY_FLOOR_S) / LATENCY_FLOOR_S, LATENCY_RATIO))
+    )
+
+
+def _percentiles(buckets: Counter, total_s: float) -> dict[str, float]:
+    """p50/p90/p99 (each bucket's geometric middle: within 1%) and the exact mean."""
+    count = sum(buckets.values())
+    if count == 0:
         return {"p50": 0.0, "p90": 0.0, "p99": 0.0, "mean": 0.0}
-    p50, p90, p99 = np.percentile(np.asarray(values), [50, 90, 99])
-    return {"p50": float(p50), "p90": float(p90), "p99": float(p99), "mean": float(np.mean(values))}
+    ordered = sorted(buckets.items())
+    cumulative = np.cumsum([n for _, n in ordered])
+
+    def at(share: float) -> float:
+        rank = max(1, math.ceil(share * count))
+        bucket = ordered[int(np.searchsorted(cumulative, rank))][0]
+        return LATENCY_FLOOR_S * LATENCY_RATIO ** (bucket + 0.5)
+
+    return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "mean": total_s / count}

@@ -54,6 +54,8 @@ def classify(error: BaseException) -> tuple[str, bool]:
     """(failure kind, retryable) for an exception raised by a chat-model call."""
     if rejects_response_format(error):
         return "other", False
+    if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
+        return "auth", False
     if isinstance(error, TimeoutError | openai.APITimeoutError):
         return "timeout", True
     if isinstance(error, openai.RateLimitError):
@@ -156,5 +158,14 @@ def _as_call_failed(backend, error: BaseException) -> CallFailed:
     if kind == "transport" and _refused(error):
         where = backend.base_url or "the server"
         return CallFailed("server_died", f"{where} refuses connections (server down?)")
+    if kind == "auth":
+        return CallFailed(kind, _auth_detail(error))
     message = f"{type(error).__name__}: {str(error)[:300]}"
     return CallFailed(kind, message, rejected_request=rejects_response_format(error))
+
+
+def _auth_detail(error: openai.APIStatusError) -> str:
+    """Status, error class and the provider's error code: never the body, which may quote
+    part of the key (OpenAI answers "Incorrect API key provided: sk-ab***yz")."""
+    code = getattr(error, "code", None)
+    return f"{error.status_code} {type(error).__name__}" + (f" {str(code)[:40]}" if code else "")

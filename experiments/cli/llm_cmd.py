@@ -1,4 +1,9 @@
-"""`recagora llm check|bench --llm SPEC`: reach a backend, time it (thin over agents.llm)."""
+"""`recagora llm check|bench --llm SPEC`: reach a backend, time it (thin over agents.llm).
+
+Both exit 1 with one line on stderr when no request succeeded, and 2 when the backend
+refuses the API key (`LLMAuthError`). They see every failure themselves, so the layer's
+per-batch failure limit is off here (max_failure_rate=1.0).
+"""
 
 from __future__ import annotations
 
@@ -27,16 +32,16 @@ def check(
     console = Console()
     with (
         console.status(f"starting {llm} ..."),
-        open_llm(llm, base_url=base_url, timeout_s=timeout_s) as client,
+        open_llm(llm, base_url=base_url, timeout_s=timeout_s, max_failure_rate=1.0) as client,
     ):
         report = check_backend(client)
+        failures = client.ledger_summary()["failures"]
     result = report.result
     console.print(
         f"backend   {report.spec}  (model {report.model}, structured mode {report.structured_mode})"
     )
     if not result.ok:
-        console.print(f"[red]FAILED[/] {result.failure.kind}: {result.failure.message}")
-        raise typer.Exit(1)
+        _nothing_succeeded(failures, result.failure.message)
     console.print(f"reply     {result.value!r}")
     console.print(
         f"latency   {result.latency_s:.2f} s  tokens {result.prompt_tokens} in / "
@@ -66,8 +71,11 @@ def bench(
     from recagora.agents.llm.diagnostics import measure_throughput
 
     parsed = _parse_levels(levels)
-    with open_llm(llm, base_url=base_url, concurrency=max(parsed), use_cache=False) as client:
+    with open_llm(
+        llm, base_url=base_url, concurrency=max(parsed), use_cache=False, max_failure_rate=1.0
+    ) as client:
         rows = asyncio.run(measure_throughput(client, parsed, requests, max_tokens))
+        failures = client.ledger_summary()["failures"]
     table = Table(title=f"throughput of {llm}")
     for column in ("in flight", "requests", "failed", "wall s", "req/s", "tokens/s", "p50 s"):
         table.add_column(column, justify="right")
@@ -82,6 +90,16 @@ def bench(
             f"{row.latency_p50_s:.2f}",
         )
     Console().print(table)
+    if all(row.failures == row.requests for row in rows):
+        _nothing_succeeded(failures)
+
+
+def _nothing_succeeded(failures: dict[str, int], example: str = "") -> None:
+    """One line on stderr (no markup: messages may hold brackets), then exit 1."""
+    counts = ", ".join(f"{kind}: {n}" for kind, n in failures.items())
+    detail = f" ({example[:200]})" if example else ""
+    typer.echo(f"error: no request succeeded: {counts}{detail}", err=True)
+    raise typer.Exit(1)
 
 
 def _parse_levels(text: str) -> tuple[int, ...]:

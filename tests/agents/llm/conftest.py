@@ -10,7 +10,9 @@ request with that prompt; an exhausted or missing script answers normally. Actio
   ("slow", s, text)   wait `s` seconds, then answer `text`
   ("drop",)           close the connection without any answer
   ("die",)            the server "crashes": it stops listening and drops every connection
-Every request body is recorded in `requests` (in arrival order).
+Unscripted prompts get `default_action(body)` when it is set (e.g. a 401 for everything),
+else a reply with `default_reply(body)`. Every request body is recorded in `requests`
+(in arrival order).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class FaultServer:
         self.scripts: dict[str, deque] = defaultdict(deque)
         self.requests: list[dict] = []
         self.default_reply = default_reply
+        self.default_action = None
         self.dead = False
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -48,7 +51,11 @@ class FaultServer:
         with self._lock:
             self.requests.append(body)
             script = self.scripts.get(prompt)
-            return script.popleft() if script else ("reply", self.default_reply(body))
+            if script:
+                return script.popleft()
+        if self.default_action is not None:
+            return self.default_action(body)
+        return ("reply", self.default_reply(body))
 
     def prompts_seen(self) -> list[str]:
         with self._lock:
@@ -57,7 +64,9 @@ class FaultServer:
     def kill(self) -> None:
         """Crash: refuse new connections and drop open keep-alive ones from now on."""
         self.dead = True
-        threading.Thread(target=self.stop, daemon=True).start()
+        # Synchronously (from a handler thread; safe: handler threads are daemons), so a
+        # retry after the dropped reply always finds the port closed.
+        self.stop()
 
     def stop(self) -> None:
         self.httpd.shutdown()

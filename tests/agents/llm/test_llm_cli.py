@@ -39,3 +39,47 @@ def test_check_works_offline_on_the_embedded_smollm2(capsys, tmp_path, monkeypat
     assert main(["llm", "check", "--llm", "llamacpp:smollm2"]) == 0
     out = capsys.readouterr().out
     assert "model smollm2" in out and "json_object_schema" in out and "tokens/s" in out
+
+
+def _openai(fault_server) -> list[str]:
+    return ["--llm", "openai:test-model", "--base-url", fault_server.base_url]
+
+
+BENCH = ["llm", "bench", "--concurrency", "1,2", "--requests", "3"]
+
+
+def test_a_refused_key_is_one_line_naming_the_variable_and_exit_2(
+    capsys, fault_server, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-do-not-print-me")
+    monkeypatch.setenv("RECAGORA_CACHE_DIR", str(tmp_path))
+    fault_server.default_action = lambda _: ("status", 401, "Incorrect API key sk-do-***-me")
+    for command in (["llm", "check"], BENCH):
+        assert main([*command, *_openai(fault_server)]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "OPENAI_API_KEY" in err
+        assert "do-not-print" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [(["llm", "check"], "other: 1 (BadRequestError"), (BENCH, "other: 6")],
+)
+def test_nothing_succeeded_is_one_line_with_the_failure_counts_and_exit_1(
+    capsys, fault_server, monkeypatch, tmp_path, command, expected
+):
+    monkeypatch.setenv("RECAGORA_CACHE_DIR", str(tmp_path))
+    # 400 is not retried, so this stays fast.
+    fault_server.default_action = lambda _: ("status", 400, "model test-model is not served")
+    assert main([*command, *_openai(fault_server)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: no request succeeded: {expected}")
+
+
+def test_bench_with_some_answers_exits_0(capsys, fault_server):
+    calls = iter(range(100))
+    fault_server.default_action = lambda _: (
+        ("status", 400, "busy") if next(calls) % 2 else ("reply", "a film")
+    )
+    assert main([*BENCH, *_openai(fault_server)]) == 0
+    assert "error" not in capsys.readouterr().err

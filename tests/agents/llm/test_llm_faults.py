@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from recagora.agents.llm import LLMRequest, open_llm
+from recagora.agents.llm.failures import LLMFailureRateExceeded
 
 
 class Verdict(BaseModel):
@@ -67,7 +68,8 @@ def test_retries_give_up_with_a_counted_failure_of_the_right_kind(server):
     server.script("busy", *[("status", 429)] * 3)
     server.script("broken", *[("status", 500)] * 3)
     server.script("slow", *[("slow", 1.0, "late")] * 3)
-    with _open(server, max_retries=2, timeout_s=0.2, concurrency=1) as llm:
+    # max_failure_rate=1.0: hand every failure back (3 of 4 would pause the stage).
+    with _open(server, max_retries=2, timeout_s=0.2, concurrency=1, max_failure_rate=1.0) as llm:
         results = llm.chat_batch_sync(
             [_request("busy"), _request("broken"), _request("slow"), _request("fine")]
         )
@@ -116,7 +118,7 @@ def test_a_server_that_rejects_json_schema_is_downgraded_once(server):
 def test_other_bad_requests_fail_that_request_only_and_keep_the_mode(server):
     server.script("too long", ("status", 400, "context length 2048 exceeded"))
     server.script("fine", ("reply", '{"liked": true}'))
-    with _open(server, concurrency=1) as llm:
+    with _open(server, concurrency=1, max_failure_rate=1.0) as llm:
         failed, fine = llm.structured_batch_sync([_request("too long"), _request("fine")], Verdict)
         summary = llm.ledger_summary()
     assert failed.failure.kind == "other" and "context length" in failed.failure.message
@@ -138,7 +140,7 @@ def test_nothing_is_lost_under_concurrency_with_mixed_faults(server):
 
 def test_a_server_that_dies_mid_run_fails_the_rest_as_server_died_and_keeps_the_answers(server):
     server.script("q3", ("die",))
-    with _open(server, concurrency=1, max_retries=2) as llm:
+    with _open(server, concurrency=1, max_retries=2, max_failure_rate=1.0) as llm:
         results = llm.chat_batch_sync([_request(f"q{i}") for i in range(8)])
         summary = llm.ledger_summary()
     assert [r.value for r in results[:3]] == ["ok", "ok", "ok"]
@@ -147,6 +149,17 @@ def test_a_server_that_dies_mid_run_fails_the_rest_as_server_died_and_keeps_the_
     assert summary["failures"] == {"server_died": 5}
     # q3 tries 1 + 2 retries; once the death is known, later requests make no calls.
     assert summary["calls"] == 3 + 3
+
+
+def test_a_server_that_dies_pauses_the_stage_even_when_most_requests_were_answered(server):
+    server.script("q19", ("die",))
+    with _open(server, concurrency=1, max_retries=1) as llm:
+        with pytest.raises(LLMFailureRateExceeded) as paused:
+            llm.chat_batch_sync([_request(f"q{i}") for i in range(20)])
+        summary = llm.ledger_summary()
+    # 1 of 20 (5%) is under the 20% limit, but a dead server fails every later stage.
+    assert "1 of 20 requests" in str(paused.value) and "the server died" in str(paused.value)
+    assert summary["requests"] == 20 and summary["failures"] == {"server_died": 1}
 
 
 def test_the_backend_is_a_plain_langchain_chat_model_with_structured_output(server):
