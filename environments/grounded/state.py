@@ -7,25 +7,15 @@ every other key is "last write wins". Per-round arrays are aligned with `active`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 
 from recagora.agents.reasoner import ReasonerMoves, Turn
 from recagora.agents.reasoner_feedback import Feedback
 from recagora.environments.grounded.config import GroundedConfig
+from recagora.environments.reducers import RoundEvents
 from recagora.environments.scenario import RoundSink
-
-
-def append_round_events(
-    current: list[dict[str, Any]], new: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Append `new` events; when they open a later round, drop the earlier round's events."""
-    if not new:
-        return current
-    if current and new[0].get("round", -1) > current[-1].get("round", -1):
-        return list(new)
-    return [*current, *new]
 
 
 class GroundedState(TypedDict, total=False):
@@ -53,7 +43,7 @@ class GroundedState(TypedDict, total=False):
     """(m,) int64 1-based rank of the held-out item among all non-history items for the query."""
     feedback: Feedback
     """The critic's feedback for this round's searching users (aligned with them)."""
-    events: Annotated[list[dict[str, Any]], append_round_events]
+    events: RoundEvents
     """Events of the current round."""
     done: bool
     """True once every user answered or the max-rounds guard was reached."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 
-from recagora.environments.grounded.state import append_round_events
 from recagora.environments.papereval.config import PaperEvalConfig
+from recagora.environments.reducers import RoundEvents
 from recagora.environments.scenario import RoundSink
 from recagora.item_space.types import Catalog
 
@@ -38,7 +38,7 @@ class PaperEvalState(TypedDict, total=False):
     """(n,) float64 score of every paper judged so far (NaN = not yet)."""
     counters: dict[str, float]
     """This day's failure counters (keyphrase, judge, post)."""
-    events: Annotated[list[dict[str, Any]], append_round_events]
+    events: RoundEvents
     """Events of the current day."""
     done: bool
     """True after the last day."""

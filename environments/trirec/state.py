@@ -1,7 +1,7 @@
 """The TriRec episode state: every key the graph holds, with its merge rule.
 
-Keys without a reducer are "last write wins". Two keys are written by several
-nodes and carry a reducer in their type:
+Keys without a reducer are "last write wins". Three keys carry a reducer from
+`recagora.environments.reducers` in their type:
   - `events`: each node appends its events; a new round starts a fresh list, because
     the round's events are on disk (events.jsonl) once `record_round` has run.
   - `item_exposure`: position-weighted exposure per item (n_items,), summed over
@@ -13,7 +13,7 @@ Per-round arrays are aligned with `active` (m users this round, k candidates eac
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, TypedDict
 
 import numpy as np
 
@@ -25,34 +25,7 @@ from recagora.agents.roles.base import (
     Scores,
     UserCohort,
 )
-
-
-def append_round_events(
-    current: list[dict[str, Any]], new: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Append `new` events; when they open a later round, drop the earlier round's events."""
-    if not new:
-        return current
-    if current and new[0].get("round", -1) > current[-1].get("round", -1):
-        return list(new)
-    return [*current, *new]
-
-
-def add_arrays(current: np.ndarray | None, increment: np.ndarray | None) -> np.ndarray | None:
-    """Element-wise sum (None = nothing yet)."""
-    if current is None:
-        return increment
-    if increment is None:
-        return current
-    return current + increment
-
-
-def add_counts(current: dict[str, float], increment: dict[str, float]) -> dict[str, float]:
-    """Key-wise sum of counters."""
-    merged = dict(current or {})
-    for key, value in (increment or {}).items():
-        merged[key] = merged.get(key, 0) + value
-    return merged
+from recagora.environments.reducers import RoundEvents, add_arrays, add_counts
 
 
 class TrirecState(TypedDict, total=False):
@@ -88,7 +61,7 @@ class TrirecState(TypedDict, total=False):
     """LLM counters summed over the run: prompt_tokens, completion_tokens, calls, cached, failures."""
     usage_at_round_start: dict[str, float]
     """`usage` as it stood when this round began (per-round deltas)."""
-    events: Annotated[list[dict[str, Any]], append_round_events]
+    events: RoundEvents
     """Events of the current round (earlier rounds are on disk)."""
     done: bool
     """True once the horizon is reached or every user left."""
