@@ -155,9 +155,9 @@ class LLMLayerClient:
             results = await gather_or_cancel([self._answer(r, schema) for r in requests])
         finally:
             self._flush_ledger()
-        pause = stage_failure(
-            results, self.spec, self.config.max_failure_rate, self.cache is not None
-        )
+        # An in-memory cache ends with the process: a resume would ask everything again.
+        persisted = self.cache is not None and self.cache.path != MEMORY
+        pause = stage_failure(results, self.spec, self.config.max_failure_rate, persisted)
         if pause is not None:
             raise pause
         return results

@@ -144,10 +144,13 @@ async def _attempt(backend, config, ledger, make_call) -> BaseMessage:
     if not backend.alive():
         raise _ServerGone(backend.server.exit_message())
     ledger.record_call()
+    deadline = asyncio.timeout(config.timeout_s)
     try:
-        async with asyncio.timeout(config.timeout_s):
+        async with deadline:
             return await make_call()
     except TimeoutError as error:
+        if not deadline.expired():  # the call's own timeout error: keep its message
+            raise
         raise TimeoutError(f"no reply within {config.timeout_s:g} s") from error
 
 
