@@ -1,7 +1,7 @@
 """The scenario registry: one visible list of names -> "module:attribute" strings.
 
 Entries resolve lazily (importlib on first use), so listing scenarios imports
-nothing heavy (Gymnasium's entry points, style-anchors P9). Each target is a
+nothing heavy (as Gymnasium's registry does with entry points). Each target is a
 `ScenarioSpec` (see `recagora.environments.scenario`). Bump the version suffix in
 a spec's `version` when its dynamics or prompts change results.
 """
