@@ -163,6 +163,8 @@ def _as_call_failed(backend, error: BaseException) -> CallFailed:
         return CallFailed("server_died", f"{where} refuses connections (server down?)")
     if kind == "auth":
         return CallFailed(kind, _auth_detail(error))
+    if kind == "server_died":  # _ServerGone carries the server's own exit message
+        return CallFailed(kind, str(error))
     message = f"{type(error).__name__}: {str(error)[:300]}"
     return CallFailed(kind, message, rejected_request=rejects_response_format(error))
 
