@@ -58,7 +58,7 @@ def auth_error(spec: str, source: str, detail: str) -> LLMAuthError:
     variable = source.split(" ")[0]
     return LLMAuthError(
         f"{spec} refused the API key from {source} ({detail}); "
-        f"set {variable} to a valid key with access to this model, then run again"
+        f"set {variable} to a valid key with access to this model, then try again"
     )
 
 
