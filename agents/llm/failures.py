@@ -43,7 +43,14 @@ class LLMAuthError(RunPaused):
 
 
 class LLMFailureRateExceeded(RunPaused):
-    """Too many requests of one stage failed; the run pauses (a resume re-asks only those)."""
+    """Too many requests of one stage failed; the run pauses (a resume re-asks only those).
+
+    failed / asked: failed and uncached requests of the stage; kinds: failure kind -> count.
+    """
+
+    def __init__(self, message: str, failed: int = 0, asked: int = 0, kinds=None) -> None:
+        super().__init__(message)
+        self.failed, self.asked, self.kinds = failed, asked, dict(kinds or {})
 
 
 def key_source(api_key_in_config: str | None) -> str:
@@ -93,5 +100,8 @@ def stage_failure(
     )
     return LLMFailureRateExceeded(
         f"{len(failed)} of {len(asked)} requests to {spec} failed during this stage ({counts}), "
-        f"{why}: {example}; {kept}a resume asks the failed ones again once the backend answers"
+        f"{why}: {example}; {kept}a resume asks the failed ones again once the backend answers",
+        failed=len(failed),
+        asked=len(asked),
+        kinds=kinds,
     )
