@@ -95,9 +95,8 @@ def stage_failure(
     why = (
         "the server died" if kinds["server_died"] else f"over the {limit:.0%} limit ({RATE_FIELD})"
     )
-    kept = (
-        f"the {len(results) - len(failed)} other answers are cached and " if answers_cached else ""
-    )
+    others = len(results) - len(failed)
+    kept = f"the {others} other answers are cached and " if answers_cached and others else ""
     return LLMFailureRateExceeded(
         f"{len(failed)} of {len(asked)} requests to {spec} failed during this stage ({counts}), "
         f"{why}: {example}; {kept}a resume asks the failed ones again once the backend answers",
