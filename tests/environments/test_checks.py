@@ -81,3 +81,16 @@ def test_declared_nodes_must_match_the_graph():
     nodes = {k: v for k, v in spec.nodes.items() if k != "feedback"}
     with pytest.raises(ScenarioContractError, match="graph nodes .* != declared"):
         check_scenario(replace(spec, nodes=nodes), None)
+
+
+def test_a_plotted_metric_that_never_arrives_is_named(world):
+    from recagora.environments.scenario import MetricSpec
+
+    spec = get_scenario("grounded")
+    broken = replace(spec, metrics=(*spec.metrics, MetricSpec("ndcg@11", "typo", plot=True)))
+    overrides, extras = _grounded(world)
+    with pytest.raises(ScenarioContractError, match=r"plotted metrics \['ndcg@11'\] were never"):
+        check_scenario(broken, spec.config_cls(**overrides), extras)
+    twice = replace(spec, metrics=(*spec.metrics, MetricSpec("hr@10")))
+    with pytest.raises(ScenarioContractError, match=r"metrics \['hr@10'\] are listed twice"):
+        check_scenario(twice, None)
