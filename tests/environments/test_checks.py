@@ -28,8 +28,9 @@ def _grounded(world: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _papereval(world: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    from recagora.item_space.datasets import shared_data_dir
     from recagora.item_space.embedding import HashingEmbedder
-    from recagora.item_space.papers import ICLR_DIR_NAME, shared_data_dir
+    from recagora.item_space.papers import ICLR_DIR_NAME
 
     if not (shared_data_dir() / ICLR_DIR_NAME).exists():
         pytest.skip("shared iclr-openreview data not present")
