@@ -2,9 +2,9 @@
 
 The one agent registry. A run picks one implementation PER ROLE with a spec such as
 "user=surrogate,item=llm,platform=trirec"; each scenario names its roles and their
-defaults in a default spec (TriRec: DEFAULT_AGENTS; grounded: reasoner/feedback;
-PaperEval: evaluator/post_writer), and `parse_agent_spec(text, default)` checks a spec
-against those roles. Entries are "module:Class" strings resolved with importlib on first
+defaults in a default spec (`DEFAULT_AGENTS` of its config module: TriRec user/item/
+platform, grounded reasoner/feedback, PaperEval evaluator/post_writer), and
+`parse_agent_spec(text, default)` checks a spec against those roles. Entries are "module:Class" strings resolved with importlib on first
 use, so listing them imports nothing heavy; a scenario outside the package adds its own
 with `register_agent`. Each entry carries a version: bump it when a prompt or a dynamic
 changes results.
@@ -47,7 +47,6 @@ AGENTS: dict[str, dict[str, tuple[str | type, str]]] = {
         "llm": ("recagora.agents.papereval.feed:PostWriterAgent", "v0"),
     },
 }
-DEFAULT_AGENTS = "user=surrogate,item=llm,platform=trirec"  # TriRec's roles
 SPEC_FORM = "role=impl pairs separated by commas, e.g. user=surrogate,item=llm,platform=trirec"
 
 
@@ -89,7 +88,7 @@ class AgentMix:
         return {role: f"{impl}@{AGENTS[role][impl][1]}" for role, impl in self.chosen}
 
 
-def parse_agent_spec(text: str, default: str = DEFAULT_AGENTS) -> AgentMix:
+def parse_agent_spec(text: str, default: str) -> AgentMix:
     """Parse "role=impl,..." into an `AgentMix`; roles not named keep `default`.
 
     default: the scenario's full spec; its roles are the only ones `text` may name.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from recagora.agents.registry import parse_agent_spec
 from recagora.agents.roles.item_memory import ItemAgentConfig
 from recagora.agents.roles.platform import PlatformConfig
 from recagora.agents.roles.user_llm import LLMUserConfig
@@ -13,6 +14,9 @@ from recagora.environments.config_checks import domain_of
 from recagora.environments.config_checks import require as _require
 from recagora.environments.trirec.candidates import CANDIDATE_SOURCES
 from recagora.item_space.errors import did_you_mean
+
+# The scenario's roles and their default implementations (agents/registry.py lists the others).
+DEFAULT_AGENTS = "user=surrogate,item=llm,platform=trirec"
 
 
 @dataclass
@@ -48,7 +52,7 @@ class TrirecConfig:
         metadata={"help": "LLM spec: llamacpp:smollm2, openai:<model>, vllm:<model>, fake:."},
     )
     agents: str = field(
-        default="user=surrogate,item=llm,platform=trirec",
+        default=DEFAULT_AGENTS,
         metadata={
             "help": "Implementation per role, e.g. user=surrogate,item=llm (surrogate = no LLM)."
         },
@@ -144,3 +148,13 @@ class TrirecConfig:
     def cohort_size(self) -> int:
         """Users in the episode: `population` when set, else `users`."""
         return self.population if self.population is not None else self.users
+
+
+def parse_roles(spec: str) -> dict[str, str]:
+    """{'user': ..., 'item': ..., 'platform': ...} from 'item=surrogate' (roles left out
+    keep DEFAULT_AGENTS).
+
+    Raises:
+        UnknownAgentError: a one-line ConfigError naming the closest role or implementation.
+    """
+    return parse_agent_spec(spec, DEFAULT_AGENTS).roles()

@@ -11,6 +11,7 @@ from typing import Any
 
 from recagora.agents.registry import AgentMix, parse_agent_spec, resolve
 from recagora.agents.roles.persona import persona_memory
+from recagora.environments.trirec.config import DEFAULT_AGENTS
 
 
 def build_roles(world: Any) -> Any:
@@ -18,7 +19,7 @@ def build_roles(world: Any) -> Any:
     from recagora.environments.trirec.prepare import Roles
 
     config = world.config
-    mix = parse_agent_spec(config.agents)
+    mix = parse_agent_spec(config.agents, DEFAULT_AGENTS)
     return Roles(
         user=_user(mix, world),
         item=_item(mix, world),
@@ -32,7 +33,7 @@ def build_roles(world: Any) -> Any:
 
 def needs_llm(agents: str) -> bool:
     """True when the agent spec puts an LLM behind some role."""
-    return parse_agent_spec(agents).uses_llm()
+    return parse_agent_spec(agents, DEFAULT_AGENTS).uses_llm()
 
 
 def persona_memories(world: Any, needed: bool = True) -> tuple[str, ...]:

@@ -14,14 +14,16 @@ from recagora.agents.registry import (
 )
 from recagora.item_space.errors import ConfigError
 
+TRIREC = "user=surrogate,item=llm,platform=trirec"  # TriRec's roles and defaults
+
 
 def test_a_full_spec_round_trips_and_partial_specs_keep_the_defaults():
-    mix = parse_agent_spec("user=llm,item=surrogate,platform=trirec")
+    mix = parse_agent_spec("user=llm,item=surrogate,platform=trirec", TRIREC)
     assert (mix.user, mix.item, mix.platform) == ("llm", "surrogate", "trirec")
-    assert str(parse_agent_spec(str(mix))) == str(mix)
-    partial = parse_agent_spec("item=surrogate", default="user=surrogate,item=llm,platform=trirec")
+    assert str(parse_agent_spec(str(mix), TRIREC)) == str(mix)
+    partial = parse_agent_spec("item=surrogate", default=TRIREC)
     assert str(partial) == "user=surrogate,item=surrogate,platform=trirec"
-    assert parse_agent_spec("user=surrogate,item=surrogate").uses_llm() is False
+    assert parse_agent_spec("user=surrogate,item=surrogate", TRIREC).uses_llm() is False
     assert mix.versions()["user"] == "llm@v0"
     assert mix["item"] == "surrogate" and mix.roles()["platform"] == "trirec"
 
@@ -53,7 +55,7 @@ def test_each_scenario_parses_its_own_roles_through_the_registry():
 )
 def test_bad_specs_are_one_line_config_errors(spec, message):
     with pytest.raises(UnknownAgentError) as caught:
-        parse_agent_spec(spec)
+        parse_agent_spec(spec, TRIREC)
     assert message in str(caught.value) and "\n" not in str(caught.value)
     assert isinstance(caught.value, ConfigError)
 
