@@ -1,9 +1,13 @@
-"""Which implementation plays each TriRec role: role name + implementation name -> "module:Class".
+"""Which implementation plays each role of every scenario: role + implementation -> class.
 
-A run picks one implementation PER ROLE with a spec such as
-"user=surrogate,item=llm,platform=trirec" (roles left out keep DEFAULT_AGENTS). Entries
-are resolved with importlib on first use, so listing them imports nothing heavy. Each
-entry carries a version: bump it when a prompt or a dynamic changes results.
+The one agent registry. A run picks one implementation PER ROLE with a spec such as
+"user=surrogate,item=llm,platform=trirec"; each scenario names its roles and their
+defaults in a default spec (TriRec: DEFAULT_AGENTS; grounded: reasoner/feedback;
+PaperEval: evaluator/post_writer), and `parse_agent_spec(text, default)` checks a spec
+against those roles. Entries are "module:Class" strings resolved with importlib on first
+use, so listing them imports nothing heavy; a scenario outside the package adds its own
+with `register_agent`. Each entry carries a version: bump it when a prompt or a dynamic
+changes results.
 """
 
 from __future__ import annotations
@@ -13,21 +17,37 @@ from dataclasses import dataclass
 
 from recagora.item_space.errors import ConfigError, did_you_mean
 
-# role -> implementation -> (entry point, version)
-AGENTS: dict[str, dict[str, tuple[str, str]]] = {
-    "user": {
+# role -> implementation -> (entry point "module:Class" or the class itself, version)
+AGENTS: dict[str, dict[str, tuple[str | type, str]]] = {
+    "user": {  # TriRec
         "llm": ("recagora.agents.roles.user_llm:LLMUserAgent", "v0"),
         "surrogate": ("recagora.agents.roles.user_surrogate:SurrogateUserAgent", "v0"),
     },
-    "item": {
+    "item": {  # TriRec
         "llm": ("recagora.agents.roles.item_llm:LLMItemAgent", "v0"),
         "surrogate": ("recagora.agents.roles.item_surrogate:TemplateItemAgent", "v0"),
     },
-    "platform": {
+    "platform": {  # TriRec
         "trirec": ("recagora.agents.roles.platform:TriRecPlatform", "v0"),
     },
+    "reasoner": {  # grounded
+        "surrogate": ("recagora.agents.reasoner:SurrogateReasoner", "v0"),
+        "llm": ("recagora.agents.reasoner:LLMReasoner", "v0"),
+    },
+    "feedback": {  # grounded (the critic that plays the user)
+        "surrogate": ("recagora.agents.reasoner_feedback:SurrogateFeedbackAgent", "v0"),
+        "llm": ("recagora.agents.reasoner_feedback:LLMFeedbackAgent", "v0"),
+    },
+    "evaluator": {  # PaperEval
+        "llm": ("recagora.agents.evaluator:EvaluatorAgent", "v0"),
+        "scorer": ("recagora.agents.evaluator:ScorerJudge", "v0"),
+    },
+    "post_writer": {  # PaperEval
+        "template": ("recagora.agents.papereval.feed:TemplatePostWriter", "v0"),
+        "llm": ("recagora.agents.papereval.feed:PostWriterAgent", "v0"),
+    },
 }
-DEFAULT_AGENTS = "user=surrogate,item=llm,platform=trirec"
+DEFAULT_AGENTS = "user=surrogate,item=llm,platform=trirec"  # TriRec's roles
 SPEC_FORM = "role=impl pairs separated by commas, e.g. user=surrogate,item=llm,platform=trirec"
 
 
@@ -37,50 +57,63 @@ class UnknownAgentError(ConfigError):
 
 @dataclass(frozen=True)
 class AgentMix:
-    """The implementation chosen for each role."""
+    """The implementation chosen for each of a scenario's roles, in the scenario's order.
 
-    user: str
-    item: str
-    platform: str
+    Read a role's choice as `mix["user"]` or `mix.user`.
+    """
+
+    chosen: tuple[tuple[str, str], ...]
+
+    def __getitem__(self, role: str) -> str:
+        return dict(self.chosen)[role]
+
+    def __getattr__(self, role: str) -> str:
+        pairs = dict(self.__dict__.get("chosen", ()))
+        if role not in pairs:
+            raise AttributeError(role)
+        return pairs[role]
 
     def __str__(self) -> str:
-        return f"user={self.user},item={self.item},platform={self.platform}"
+        return ",".join(f"{role}={impl}" for role, impl in self.chosen)
+
+    def roles(self) -> dict[str, str]:
+        """role -> implementation."""
+        return dict(self.chosen)
 
     def uses_llm(self) -> bool:
         """True when some role needs an LLM client."""
-        return "llm" in (self.user, self.item, self.platform)
+        return any(impl == "llm" for _, impl in self.chosen)
 
     def versions(self) -> dict[str, str]:
         """role -> "impl@version", for run manifests."""
-        return {role: f"{impl}@{AGENTS[role][impl][1]}" for role, impl in self._pairs()}
-
-    def _pairs(self) -> list[tuple[str, str]]:
-        return [("user", self.user), ("item", self.item), ("platform", self.platform)]
+        return {role: f"{impl}@{AGENTS[role][impl][1]}" for role, impl in self.chosen}
 
 
 def parse_agent_spec(text: str, default: str = DEFAULT_AGENTS) -> AgentMix:
     """Parse "role=impl,..." into an `AgentMix`; roles not named keep `default`.
 
+    default: the scenario's full spec; its roles are the only ones `text` may name.
+
     Raises:
-        UnknownAgentError: a malformed pair, an unknown or repeated role, an unknown implementation.
+        UnknownAgentError: a malformed pair, an unknown, foreign or repeated role, an
+            unknown implementation (one line, with the closest name when there is one).
     """
-    chosen = _pairs_of(default) if default else {}
+    chosen = _pairs_of(default, None)
+    roles = tuple(chosen)
     if text.strip():
-        chosen.update(_pairs_of(text))
-    missing = [role for role in AGENTS if role not in chosen]
-    if missing:
-        raise UnknownAgentError(f"agent spec {text!r} leaves {missing} unset; use {SPEC_FORM}")
-    return AgentMix(**{role: chosen[role] for role in AGENTS})
+        chosen.update(_pairs_of(text, roles))
+    return AgentMix(tuple((role, chosen[role]) for role in roles))
 
 
-def _pairs_of(text: str) -> dict[str, str]:
+def _pairs_of(text: str, roles: tuple[str, ...] | None) -> dict[str, str]:
+    """{role: impl} of a spec; `roles` (None = any registered) are the ones it may name."""
     pairs: dict[str, str] = {}
     for part in (p.strip() for p in text.split(",")):
         role, sep, impl = part.partition("=")
         role, impl = role.strip(), impl.strip()
         if not sep or not role or not impl:
             raise UnknownAgentError(f"agent spec part {part!r} is not role=impl; use {SPEC_FORM}")
-        _check(role, impl)
+        _check(role, impl, roles)
         if role in pairs:
             raise UnknownAgentError(
                 f"agent spec {text!r} names role {role!r} twice; name each role once"
@@ -89,10 +122,11 @@ def _pairs_of(text: str) -> dict[str, str]:
     return pairs
 
 
-def _check(role: str, impl: str) -> None:
-    if role not in AGENTS:
+def _check(role: str, impl: str, roles: tuple[str, ...] | None = None) -> None:
+    known = roles if roles is not None else tuple(AGENTS)
+    if role not in known:
         raise UnknownAgentError(
-            f"unknown agent role {role!r}{did_you_mean(role, AGENTS)}; roles: {', '.join(AGENTS)}"
+            f"unknown agent role {role!r}{did_you_mean(role, known)}; roles: {', '.join(known)}"
         )
     if impl not in AGENTS[role]:
         raise UnknownAgentError(
@@ -104,8 +138,19 @@ def _check(role: str, impl: str) -> None:
 def resolve(role: str, impl: str) -> type:
     """The class registered for (role, impl), imported on first use."""
     _check(role, impl)
-    module_name, attribute = AGENTS[role][impl][0].split(":")
+    entry = AGENTS[role][impl][0]
+    if not isinstance(entry, str):
+        return entry
+    module_name, attribute = entry.split(":")
     return getattr(importlib.import_module(module_name), attribute)
+
+
+def register_agent(role: str, impl: str, entry: str | type, version: str = "v0") -> None:
+    """Add (or replace) the implementation `impl` of `role` (a new role is created).
+
+    entry: "module:Class" (imported on first use) or the class itself.
+    """
+    AGENTS.setdefault(role, {})[impl] = (entry, version)
 
 
 def list_agents() -> dict[str, list[str]]:

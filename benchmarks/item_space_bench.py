@@ -4,7 +4,7 @@ Side by side in one process, on the Video_Games and CDs_and_Vinyl catalogs (real
 title embeddings) and on a synthetic catalog of real-shaped vectors (default 100k items,
 384-d), each comparing the auto-chosen `ItemIndex` with exact search (`kind="flat"`).
 Queries are held-out vectors (not in the index): held-out items for the real catalogs,
-fresh draws from the same mixture for the synthetic one. Target (issue 2): at 100k items
+fresh draws from the same mixture for the synthetic one. Target: at 100k items
 the auto-chosen index keeps recall@10 >= 0.95 and answers >= 5x faster than exact search.
 
     .venv/bin/python benchmarks/item_space_bench.py                      # everything

@@ -1,10 +1,12 @@
 """TriRec scenario throughput: surrogate mode at 1k/10k/100k users, LLM mode on SmolLM2.
 
-    .venv/bin/python benchmarks/trirec_bench.py surrogate [--users 1000 10000 100000] [--rounds 10]
+    .venv/bin/python benchmarks/trirec_bench.py surrogate [--users 1000 10000 100000] [--rounds 10] [--users-per-step 256]
     .venv/bin/python benchmarks/trirec_bench.py llm [--users 4] [--rounds 2]
 
 Surrogate mode: agents user=surrogate,item=surrogate (no LLM), synthetic population
-resampled from ML-100K (`--population`), the graph compiled WITHOUT a checkpointer
+resampled from ML-100K (`--population`), re-ranked in blocks of `--users-per-step` users
+per exposure snapshot (`platform.trirec.users_per_step`; default 256 here, 1 = the paper's
+strict one-user-at-a-time order), the graph compiled WITHOUT a checkpointer
 (pure simulation speed); the 1k row is repeated WITH the SQLite checkpointer as the
 baseline for its overhead. A user-step is one active user going through one round.
 Per-user events are turned off above 10k users (the sink only counts them).
@@ -31,7 +33,8 @@ from recagora.experiments.runner.config import load_config
 from recagora.experiments.runner.runner import start_run
 
 torch.set_num_threads(2)
-# Users re-ranked against one exposure snapshot (1 = the paper's strict order; see agents.rerank).
+# Default re-ranking block: users re-ranked against one exposure snapshot (1 = the paper's
+# strict order; see agents.rerank). Every README figure of this benchmark ran with 256.
 USERS_PER_STEP = 256
 # The checkpointed baseline always runs at this size (a 100k-user state is ~300 MB per checkpoint).
 BASELINE_USERS = 1000
@@ -50,11 +53,13 @@ class CountingSink:
         return True
 
 
-def surrogate_config(users: int, rounds: int, per_user_events: bool) -> TrirecConfig:
+def surrogate_config(
+    users: int, rounds: int, per_user_events: bool, users_per_step: int = USERS_PER_STEP
+) -> TrirecConfig:
     overrides = [
         f"platform.log_slates={per_user_events}",
         f"surrogate_user.per_user_events={per_user_events}",
-        f"platform.trirec.users_per_step={USERS_PER_STEP}",
+        f"platform.trirec.users_per_step={users_per_step}",
         f"log_promotions={per_user_events}",
     ]
     flags = {
@@ -65,9 +70,9 @@ def surrogate_config(users: int, rounds: int, per_user_events: bool) -> TrirecCo
     return load_config(TrirecConfig, None, flags, overrides)
 
 
-def bench_surrogate(users: int, rounds: int) -> dict[str, float]:
+def bench_surrogate(users: int, rounds: int, users_per_step: int) -> dict[str, float]:
     """Setup and episode wall time of an in-memory (no checkpointer) surrogate episode."""
-    config = surrogate_config(users, rounds, per_user_events=users <= 10_000)
+    config = surrogate_config(users, rounds, users <= 10_000, users_per_step)
     started = time.perf_counter()
     sink = CountingSink()
     episode = prepare_trirec(config, RunServices(sink=sink))
@@ -81,6 +86,7 @@ def bench_surrogate(users: int, rounds: int) -> dict[str, float]:
     steps = sum(m["active_users"] for m in sink.metrics.values())
     return {
         "users": users,
+        "users_per_step": users_per_step,
         "rounds": len(sink.metrics),
         "setup_s": setup_s,
         "episode_s": episode_s,
@@ -90,9 +96,9 @@ def bench_surrogate(users: int, rounds: int) -> dict[str, float]:
     }
 
 
-def bench_checkpointed(users: int, rounds: int) -> dict[str, float]:
+def bench_checkpointed(users: int, rounds: int, users_per_step: int) -> dict[str, float]:
     """The same episode through the runner: SQLite checkpoints after every node, events.jsonl."""
-    config = surrogate_config(users, rounds, per_user_events=True)
+    config = surrogate_config(users, rounds, True, users_per_step)
     with tempfile.TemporaryDirectory() as runs:
         started = time.perf_counter()
         result = start_run(config, runs_dir=runs)
@@ -154,15 +160,21 @@ def main() -> None:
     parser.add_argument("mode", choices=("surrogate", "llm"))
     parser.add_argument("--users", type=int, nargs="+", default=None)
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument(
+        "--users-per-step",
+        type=int,
+        default=USERS_PER_STEP,
+        help="Re-ranking block: users per exposure snapshot (1 = the paper's strict order).",
+    )
     parser.add_argument("--runs-dir", default="bench-out/runs")
     args = parser.parse_args()
     if args.mode == "surrogate":
         rounds = args.rounds or 10
         rows = []
         for n in args.users or (1000, 10_000, 100_000):
-            rows.append(bench_surrogate(n, rounds))
+            rows.append(bench_surrogate(n, rounds, args.users_per_step))
             _print(rows[-1:])
-        baseline = bench_checkpointed(BASELINE_USERS, rounds)
+        baseline = bench_checkpointed(BASELINE_USERS, rounds, args.users_per_step)
         _print([baseline])
         if rows[0]["users"] == BASELINE_USERS:
             in_memory = rows[0]["setup_s"] + rows[0]["episode_s"]

@@ -1,9 +1,10 @@
 """`check_scenario`: the contract every registered scenario must pass (Gymnasium's check_env idea).
 
 It builds the scenario's graph, checks that the declared node contracts match the
-graph and the state schema, then plays one short episode and checks that every
-node returned only keys it declared, and that every round reached the sink with
-numeric metrics and JSON-able events.
+graph and the state schema and that its metric list names each column once, then
+plays one short episode and checks that every node returned only keys it declared,
+that every round reached the sink with numeric metrics and JSON-able events, and
+that every metric the spec plots was reported.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def check_scenario(
     episode = spec.prepare(config, RunServices(sink=sink, extras=extras or {}))
     report = asyncio.run(_play(spec, graph.compile(), episode, schema_keys))
     _check_rounds(sink, report)
+    _check_plotted(spec, sink)
     return report
 
 
@@ -61,6 +63,10 @@ def _check_static(spec: ScenarioSpec, graph: Any, schema_keys: set[str]) -> None
             )
     if graph.context_schema is None:
         raise ScenarioContractError(f"{spec.name}: the graph declares no context_schema")
+    columns = [metric.column for metric in spec.metrics]
+    if len(set(columns)) != len(columns):
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        raise ScenarioContractError(f"{spec.name}: metrics {repeated} are listed twice")
 
 
 async def _play(
@@ -104,3 +110,10 @@ def _check_rounds(sink: MemorySink, report: ContractReport) -> None:
         if bad:
             raise ScenarioContractError(f"round {index}: non-numeric metrics {bad}")
     report.rounds = len(rounds)
+
+
+def _check_plotted(spec: ScenarioSpec, sink: MemorySink) -> None:
+    reported = {key for _, metrics in sink.rounds.values() for key in metrics}
+    missing = [column for column, _ in spec.round_plots if column not in reported]
+    if missing:
+        raise ScenarioContractError(f"{spec.name}: plotted metrics {missing} were never reported")

@@ -106,6 +106,24 @@ class NodeContract:
 
 
 @dataclass(frozen=True)
+class MetricSpec:
+    """One per-round metric column a scenario reports, and where the runner shows it.
+
+    column: the key in the round's metrics dict (and in metrics.csv).
+    title: the plot title (and a reader's description); empty = the column name.
+    plot: one PNG per run under plots/ (`round_<column>.png`).
+    live: a row of the live panel and of the end-of-run summary table.
+    sweep: a column of the comparison table of `experiments.runner.sweep.run_arms`.
+    """
+
+    column: str
+    title: str = ""
+    plot: bool = False
+    live: bool = True
+    sweep: bool = True
+
+
+@dataclass(frozen=True)
 class ScenarioSpec:
     """A registered scenario.
 
@@ -115,8 +133,9 @@ class ScenarioSpec:
     prepare: (config, RunServices) -> Episode.
     state_schema: the TypedDict of the graph state.
     nodes: node name -> NodeContract, for the contract test.
-    round_plots: (metric column, title) pairs the runner plots per round; empty = the
-        runner's default set (TriRec's NDCG / exposure Gini / DGU / item utility).
+    metrics: the metric columns it reports per round, in display order, each saying
+        whether it is plotted, shown live and compared by sweeps (a column not listed
+        is still written to metrics.csv and the summary).
     """
 
     name: str
@@ -127,7 +146,22 @@ class ScenarioSpec:
     prepare: Callable[[Any, RunServices], Episode]
     state_schema: type
     nodes: dict[str, NodeContract] = field(default_factory=dict)
-    round_plots: tuple[tuple[str, str], ...] = ()
+    metrics: tuple[MetricSpec, ...] = ()
+
+    @property
+    def round_plots(self) -> tuple[tuple[str, str], ...]:
+        """(column, title) of the metrics plotted per round."""
+        return tuple((m.column, m.title or m.column) for m in self.metrics if m.plot)
+
+    @property
+    def shown_metrics(self) -> tuple[str, ...]:
+        """Columns of the live panel and the end-of-run table, in order."""
+        return tuple(m.column for m in self.metrics if m.live)
+
+    @property
+    def sweep_metrics(self) -> tuple[str, ...]:
+        """Columns of a sweep's comparison table, in order."""
+        return tuple(m.column for m in self.metrics if m.sweep)
 
 
 def stage_rng(seed: int, round_index: int, stage: str) -> np.random.Generator:

@@ -13,7 +13,7 @@ type, a section given a scalar, or a file that is not YAML raises `ConfigError`
 with one line naming the key (and the closest match).
 
 Every config field is declared as `field(default=..., metadata={"help": "..."})`
-(TRL's convention, see style-anchors P7) so `describe_fields` can print it.
+(the convention of Hugging Face TRL's trainer configs) so `describe_fields` can print it.
 """
 
 from __future__ import annotations

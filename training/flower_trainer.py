@@ -9,8 +9,8 @@ L = theta * L_SFT + (1 - theta) * L_SubTB.
 Item reward: the title's share of training-history occurrences (plus smoothing).
 Personalised variant (the paper's ``logp_div_s``): token log-rewards are divided by
 s'_u(i) = (s_u(i) - mean_j s_u(j)) / (max_j s_u(j) - min_j s_u(j)) + 1, with s_u the
-softmax of a classic recommender's scores for the sample's user. Unlike the reference
-code, each score is taken for its own sample's generated item (no list that can
+softmax of a classic recommender's scores for the sample's user. Unlike the authors'
+code (github.com/Mr-Peach0301/Flower), each score is taken for its own sample's generated item (no list that can
 misalign with the batch) and the reward table is built once, not re-read per call.
 
 Example:

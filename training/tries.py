@@ -185,7 +185,7 @@ class PrefixTrie:
     def edge_log_rewards(self, item_rewards: torch.Tensor) -> torch.Tensor:
         """(n_nodes,) float64 token log-reward of the edge INTO each node (0 at the root).
 
-        log r(t | s) = log F(s.t) - log F(s) (Flower, section 1.3 of our notes), so the
+        log r(t | s) = log F(s.t) - log F(s) (Flower, Gao et al., SIGIR 2025, arXiv 2503.07377), so the
         log-rewards along an item's path sum to log(reward_i / sum_j reward_j).
         """
         log_flow = torch.log(self.flow(item_rewards))

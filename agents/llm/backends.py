@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from recagora.agents.llm.chat_models import OpenAICompatibleChat, ScriptedChat
-from recagora.agents.llm.config import LLMConfig
+from recagora.agents.llm.config import NO_KEY, LLMConfig
+from recagora.agents.llm.failures import KEY_ENV_VAR, KEY_FIELD, LLMAuthError
 from recagora.agents.llm.servers import ManagedServer, start_llamacpp_server, start_vllm_server
 from recagora.agents.llm.specs import BackendSpec, parse_spec
 from recagora.agents.llm.structured import StructuredMode
@@ -62,6 +63,7 @@ def open_backend(config: LLMConfig) -> Backend:
 def _served_backend(spec: BackendSpec, config: LLMConfig) -> Backend:
     server = _start_server(spec, config)
     base_url = server.base_url if server else config.resolved_base_url()
+    _require_key(spec, config, base_url)
     try:
         chat = OpenAICompatibleChat(
             model_name=spec.model,
@@ -75,6 +77,16 @@ def _served_backend(spec: BackendSpec, config: LLMConfig) -> Backend:
         raise
     mode = config.structured_mode or DEFAULT_MODE[spec.kind]
     return Backend(spec, chat, server, mode, _cache_identity(spec), base_url)
+
+
+def _require_key(spec: BackendSpec, config: LLMConfig, base_url: str | None) -> None:
+    """OpenAI itself (no base URL) refuses every request without a key: say so before the
+    first one. Local OpenAI-compatible servers take the placeholder key."""
+    if spec.kind == "openai" and base_url is None and config.resolved_api_key() == NO_KEY:
+        raise LLMAuthError(
+            f"{spec.text} needs an API key and {KEY_ENV_VAR} is not set; set {KEY_ENV_VAR} "
+            f"(or {KEY_FIELD}), or give the base URL of an OpenAI-compatible server (--base-url)"
+        )
 
 
 def _start_server(spec: BackendSpec, config: LLMConfig) -> ManagedServer | None:

@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
 import logging
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from recagora.agents.llm.aio import gather_or_cancel, run_sync
 from recagora.agents.llm.backends import Backend, open_backend
 from recagora.agents.llm.cache import MEMORY, ResponseCache, cache_key, cached_result, storable
 from recagora.agents.llm.config import LLMConfig
@@ -155,22 +155,22 @@ class LLMLayerClient:
             results = await gather_or_cancel([self._answer(r, schema) for r in requests])
         finally:
             self._flush_ledger()
-        pause = stage_failure(
-            results, self.spec, self.config.max_failure_rate, self.cache is not None
-        )
+        # An in-memory cache ends with the process: a resume would ask everything again.
+        persisted = self.cache is not None and self.cache.path != MEMORY
+        pause = stage_failure(results, self.spec, self.config.max_failure_rate, persisted)
         if pause is not None:
             raise pause
         return results
 
     def chat_batch_sync(self, requests: list[LLMRequest]) -> list[LLMResult[str]]:
         """`chat_batch` for scripts (works inside a running event loop too, via a thread)."""
-        return _run_sync(self._in_own_loop(self.chat_batch(requests)))
+        return run_sync(self._in_own_loop(self.chat_batch(requests)))
 
     def structured_batch_sync(
         self, requests: list[LLMRequest], schema: type[SchemaT]
     ) -> list[LLMResult[SchemaT]]:
         """`structured_batch` for scripts."""
-        return _run_sync(self._in_own_loop(self.structured_batch(requests, schema)))
+        return run_sync(self._in_own_loop(self.structured_batch(requests, schema)))
 
     async def _in_own_loop(self, batch):
         """Run `batch`, then close the HTTP client bound to this short-lived loop."""
@@ -413,26 +413,3 @@ def _sample_seed(request: LLMRequest) -> int:
     if request.temperature <= 0:
         return request.seed
     return (request.seed * 1_000_003 + request.sample_index) % (2**31 - 1)
-
-
-async def gather_or_cancel(coroutines: list) -> list:
-    """`asyncio.gather`, but the first exception cancels the other requests (a refused key
-    must not go on sending the rest of the batch) and is raised once they have stopped."""
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    try:
-        return await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-
-
-def _run_sync(coroutine):
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    # Called from inside a loop (a notebook, a LangGraph sync node in async code): use a thread.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()

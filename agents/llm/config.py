@@ -10,6 +10,8 @@ from recagora.agents.llm.specs import DEFAULT_SPEC
 from recagora.agents.llm.structured import MODES
 from recagora.item_space.errors import ConfigError, did_you_mean
 
+NO_KEY = "not-needed"  # the key sent to local servers, which ignore it
+
 
 @dataclass
 class LLMConfig:
@@ -148,4 +150,4 @@ class LLMConfig:
         return self.base_url or os.environ.get("OPENAI_BASE_URL") or None
 
     def resolved_api_key(self) -> str:
-        return self.api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+        return self.api_key or os.environ.get("OPENAI_API_KEY") or NO_KEY

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from recagora.agents.llm.client import gather_or_cancel
+from recagora.agents.llm.aio import gather_or_cancel
 from recagora.agents.llm.contract import LLMRequest, LLMResult
 
 CHECK_PROMPT = "Greet a new user of a movie recommender in a few words. Reply in JSON."

@@ -43,7 +43,14 @@ class LLMAuthError(RunPaused):
 
 
 class LLMFailureRateExceeded(RunPaused):
-    """Too many requests of one stage failed; the run pauses (a resume re-asks only those)."""
+    """Too many requests of one stage failed; the run pauses (a resume re-asks only those).
+
+    failed / asked: failed and uncached requests of the stage; kinds: failure kind -> count.
+    """
+
+    def __init__(self, message: str, failed: int = 0, asked: int = 0, kinds=None) -> None:
+        super().__init__(message)
+        self.failed, self.asked, self.kinds = failed, asked, dict(kinds or {})
 
 
 def key_source(api_key_in_config: str | None) -> str:
@@ -58,7 +65,7 @@ def auth_error(spec: str, source: str, detail: str) -> LLMAuthError:
     variable = source.split(" ")[0]
     return LLMAuthError(
         f"{spec} refused the API key from {source} ({detail}); "
-        f"set {variable} to a valid key with access to this model, then run again"
+        f"set {variable} to a valid key with access to this model, then try again"
     )
 
 
@@ -88,10 +95,12 @@ def stage_failure(
     why = (
         "the server died" if kinds["server_died"] else f"over the {limit:.0%} limit ({RATE_FIELD})"
     )
-    kept = (
-        f"the {len(results) - len(failed)} other answers are cached and " if answers_cached else ""
-    )
+    others = len(results) - len(failed)
+    kept = f"the {others} other answers are cached and " if answers_cached and others else ""
     return LLMFailureRateExceeded(
         f"{len(failed)} of {len(asked)} requests to {spec} failed during this stage ({counts}), "
-        f"{why}: {example}; {kept}a resume asks the failed ones again once the backend answers"
+        f"{why}: {example}; {kept}a resume asks the failed ones again once the backend answers",
+        failed=len(failed),
+        asked=len(asked),
+        kinds=kinds,
     )

@@ -144,10 +144,13 @@ async def _attempt(backend, config, ledger, make_call) -> BaseMessage:
     if not backend.alive():
         raise _ServerGone(backend.server.exit_message())
     ledger.record_call()
+    deadline = asyncio.timeout(config.timeout_s)
     try:
-        async with asyncio.timeout(config.timeout_s):
+        async with deadline:
             return await make_call()
     except TimeoutError as error:
+        if not deadline.expired():  # the call's own timeout error: keep its message
+            raise
         raise TimeoutError(f"no reply within {config.timeout_s:g} s") from error
 
 
@@ -160,6 +163,8 @@ def _as_call_failed(backend, error: BaseException) -> CallFailed:
         return CallFailed("server_died", f"{where} refuses connections (server down?)")
     if kind == "auth":
         return CallFailed(kind, _auth_detail(error))
+    if kind == "server_died":  # _ServerGone carries the server's own exit message
+        return CallFailed(kind, str(error))
     message = f"{type(error).__name__}: {str(error)[:300]}"
     return CallFailed(kind, message, rejected_request=rejects_response_format(error))
 

@@ -3,7 +3,8 @@
 Each (user, candidate) pair is one request, and a round's pairs go out as ONE concurrent
 batch. The item sees its title, its memory (the catalog facts until first rewritten) and
 the audience: the user's memory (personalized, grounded) or a fixed "general audience"
-(generic); mode none makes no call and shows no ad. In grounded mode the only facts
+(generic); mode none makes no call and shows each candidate's own catalog facts instead
+of an ad (TriRec's none arm). In grounded mode the only facts
 allowed are the catalog fields, and claims beyond them are forbidden
 (`item_promote.jinja`). Ads are cut to `max_words`; an invalid reply counts and shows no ad.
 Memory: buffered rewrite after every `buffer_size` served promotions (`item_memory.py`).
@@ -22,6 +23,7 @@ from recagora.agents.roles.item_memory import (
     apply_rewrites,
     buffer_promotions,
     due_rewrites,
+    facts_promotions,
 )
 from recagora.agents.roles.persona import clip_words, item_facts_text
 from recagora.agents.roles.replies import MemoryReply, PromotionReply
@@ -70,9 +72,9 @@ class LLMItemAgent:
     async def promote(
         self, state: ItemMemoryState, cohort: UserCohort, idx: np.ndarray, candidates: np.ndarray
     ) -> Promotions:
-        """(m, K) ads, one batch for the whole cohort; "" everywhere in mode none."""
+        """(m, K) ads, one batch for the whole cohort; in mode none the catalog facts, no call."""
         if self.config.mode == "none":
-            return Promotions.empty(candidates.shape)
+            return facts_promotions(self.facts, candidates, self.config.max_words)
         pairs = [
             (u, item)
             for u, row in zip(idx.tolist(), candidates.tolist(), strict=True)
@@ -114,6 +116,8 @@ class LLMItemAgent:
         promotions: Promotions,
     ) -> tuple[ItemMemoryState, list[dict]]:
         """Buffer served ads; one batched rewrite for every item with a full buffer."""
+        if self.config.mode == "none":  # the facts shown are no ad: nothing to fold in
+            return state, []
         state = buffer_promotions(state, cohort, idx, candidates, promotions)
         due = due_rewrites(state, self.config.buffer_size)
         if not due:

@@ -1,5 +1,10 @@
 """What every item agent shares: the promotion modes, the config, and the buffered memory write-back.
 
+Mode none is TriRec's no-promotion arm: no ad is written and the user sees each
+candidate's raw item memory instead (the paper's `PROMO_MODE=none` shows the memory text
+in the ad slot). With nothing promoted nothing is buffered, so that memory stays the
+catalog facts (`facts_promotions`).
+
 TriRec (Gong et al., arXiv 2603.10673, stage 1, "Eq. 4"): after serving a user, each
 promoted candidate buffers (audience, promotion), the audience being "users whose profile
 indicates: " + the first 25 words of the user's memory; once `buffer_size` (3) entries
@@ -16,8 +21,8 @@ from typing import Literal
 
 import numpy as np
 
-from recagora.agents.roles.base import ItemMemoryState, Promotions, UserCohort
-from recagora.agents.roles.persona import clip_words
+from recagora.agents.roles.base import ItemFacts, ItemMemoryState, Promotions, UserCohort
+from recagora.agents.roles.persona import clip_words, item_facts_text
 from recagora.item_space.errors import ConfigError, did_you_mean
 
 PromotionMode = Literal["none", "generic", "personalized", "grounded"]
@@ -32,7 +37,9 @@ class ItemAgentConfig:
 
     mode: str = field(
         default="personalized",
-        metadata={"help": "none | generic | personalized | grounded (TriRec's PROMO_MODE arms)."},
+        metadata={
+            "help": "none | generic | personalized | grounded (TriRec's PROMO_MODE arms); none shows each item's own catalog facts instead of an ad."
+        },
     )
     max_words: int = field(
         default=50, metadata={"help": "Longest promotion, in words (longer replies are cut)."}
@@ -69,6 +76,21 @@ class ItemAgentConfig:
                 f"unknown promotion mode {self.mode!r}{did_you_mean(self.mode, PROMOTION_MODES)}; "
                 f"use one of {', '.join(PROMOTION_MODES)}"
             )
+
+
+def facts_promotions(facts: ItemFacts, candidates: np.ndarray, max_words: int) -> Promotions:
+    """Mode none: (m, K) promotions where each candidate shows its own catalog facts.
+
+    The text is `item_facts_text` cut to `max_words`, the same for every user; the table
+    holds one row per distinct candidate item (titles are unique, so texts are too).
+    """
+    items, inverse = np.unique(candidates, return_inverse=True)
+    table = (
+        "",
+        *(clip_words(item_facts_text(facts.catalog[i]), max_words) for i in items.tolist()),
+    )
+    ids = (inverse.reshape(candidates.shape) + 1).astype(np.int32)  # row 0 stays "no promotion"
+    return Promotions(table, ids)
 
 
 def audience_of(memory: str) -> str:

@@ -1,6 +1,6 @@
 """The surrogate item agent: template promotions from catalog facts (no LLM), same modes and memory rule.
 
-- none: no promotion text;
+- none: no ad; each candidate shows its own catalog facts (TriRec's none arm);
 - generic / grounded: the item's title, categories and year (catalog facts only);
 - personalized: the same, plus the categories the item shares with the user's top three
   history categories (or, when none is shared, the user's favourite as a contrast).
@@ -21,6 +21,7 @@ from recagora.agents.roles.item_memory import (
     apply_rewrites,
     buffer_promotions,
     due_rewrites,
+    facts_promotions,
 )
 from recagora.agents.roles.persona import clip_words, item_facts_text, top_category_indices
 
@@ -46,9 +47,9 @@ class TemplateItemAgent:
     async def promote(
         self, state: ItemMemoryState, cohort: UserCohort, idx: np.ndarray, candidates: np.ndarray
     ) -> Promotions:
-        """(m, K) promotions; all empty in mode none."""
+        """(m, K) promotions; in mode none each candidate's own catalog facts."""
         if self.config.mode == "none":
-            return Promotions.empty(candidates.shape)
+            return facts_promotions(self.facts, candidates, self.config.max_words)
         codes = self._angle_codes(candidates, self._favourites(cohort, idx))
         unique, inverse = np.unique(codes, return_inverse=True)
         rows = np.array([self._table_row(code) for code in unique.tolist()], np.int32)
@@ -124,6 +125,8 @@ class TemplateItemAgent:
         promotions: Promotions,
     ) -> tuple[ItemMemoryState, list[dict]]:
         """Buffer this round's promotions; rewrite the memory of items with a full buffer."""
+        if self.config.mode == "none":  # the facts shown are no promotion: nothing to fold in
+            return state, []
         state = buffer_promotions(state, cohort, idx, candidates, promotions)
         due = due_rewrites(state, self.config.buffer_size)
         new = {item: self._rewrite(state, item, entries) for item, entries in due.items()}

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from recagora.agents.reasoner import ReasonerConfig
 from recagora.agents.reasoner_feedback import FeedbackConfig
+from recagora.agents.registry import parse_agent_spec
 from recagora.agents.surrogate.choice_model import ChoiceModelConfig
-from recagora.environments.config_checks import parse_role_spec
 from recagora.environments.config_checks import require as _require
 
-ROLE_KINDS = {"reasoner": ("surrogate", "llm"), "feedback": ("surrogate", "llm")}
+# The scenario's roles and their default implementations (agents/registry.py lists the others).
+DEFAULT_AGENTS = "reasoner=surrogate,feedback=surrogate"
 
 
 @dataclass
@@ -26,7 +27,7 @@ class GroundedConfig:
         metadata={"help": "LLM spec for LLM roles: llamacpp:smollm2, openai:<model>, fake:."},
     )
     agents: str = field(
-        default="reasoner=surrogate,feedback=surrogate",
+        default=DEFAULT_AGENTS,
         metadata={
             "help": "Implementation per role: reasoner=surrogate|llm,feedback=surrogate|llm."
         },
@@ -90,5 +91,9 @@ class GroundedConfig:
 
 
 def parse_roles(spec: str) -> dict[str, str]:
-    """{'reasoner': ..., 'feedback': ...} from 'reasoner=llm,feedback=surrogate' (missing roles: surrogate)."""
-    return parse_role_spec(spec, ROLE_KINDS)
+    """{'reasoner': ..., 'feedback': ...} from 'reasoner=llm' (roles left out keep DEFAULT_AGENTS).
+
+    Raises:
+        UnknownAgentError: a one-line ConfigError naming the closest role or implementation.
+    """
+    return parse_agent_spec(spec, DEFAULT_AGENTS).roles()

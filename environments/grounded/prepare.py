@@ -10,8 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from recagora.agents.reasoner import LLMReasoner, SurrogateReasoner
-from recagora.agents.reasoner_feedback import LLMFeedbackAgent, SurrogateFeedbackAgent
+from recagora.agents.registry import resolve
 from recagora.agents.roles.base import ItemFacts
 from recagora.environments.grounded.config import GroundedConfig
 from recagora.environments.grounded.state import GroundedContext
@@ -79,20 +78,26 @@ def _sample_users(test: list, n_users: int, seed: int) -> list:
 
 
 def _reasoner(config: GroundedConfig, catalog, llm):
-    if config.role("reasoner") == "llm":
-        return LLMReasoner(catalog, llm, config.reasoner)
-    return SurrogateReasoner(catalog.vectors, config.reasoner)
+    """The registered reasoner the config names, given what its kind needs."""
+    impl = config.role("reasoner")
+    cls = resolve("reasoner", impl)
+    if impl == "llm":
+        return cls(catalog, llm, config.reasoner)
+    return cls(catalog.vectors, config.reasoner)
 
 
 def _critic(config: GroundedConfig, facts: ItemFacts, split, llm, extras: dict[str, Any]):
-    if config.role("feedback") == "llm":
-        return LLMFeedbackAgent(facts, llm, config.feedback)
+    """The registered critic (the user's feedback) the config names."""
+    impl = config.role("feedback")
+    cls = resolve("feedback", impl)
+    if impl == "llm":
+        return cls(facts, llm, config.feedback)
     from recagora.agents.surrogate.choice_model import fit_choice_model
 
     model = extras.get("choice_model") or fit_choice_model(
         facts, split.train, split.valid, config.user_fit
     )
-    return SurrogateFeedbackAgent(facts, model)
+    return cls(facts, model)
 
 
 def _initial_state(n_users: int, k: int) -> dict[str, Any]:

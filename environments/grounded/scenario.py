@@ -6,7 +6,31 @@ from recagora.environments.grounded.config import GroundedConfig
 from recagora.environments.grounded.graph import build_grounded_graph
 from recagora.environments.grounded.prepare import prepare_grounded
 from recagora.environments.grounded.state import GroundedState
-from recagora.environments.scenario import NodeContract, ScenarioSpec
+from recagora.environments.scenario import MetricSpec, NodeContract, ScenarioSpec
+
+# Columns of `metrics.round_metrics`; final_* and shortlist_* arrive in the last round.
+# Plotted: MGFRec's analysis, the search space narrows round by round.
+METRICS = (
+    MetricSpec("active_users", "Users still searching", sweep=False),
+    MetricSpec("answered", "Users who answered this round", sweep=False),
+    MetricSpec("hr@10", "HR@10 of the grounded list"),
+    MetricSpec("ndcg@10", "NDCG@10 of the grounded list"),
+    MetricSpec("target_rank_mean", "Mean rank of the held-out item for the query"),
+    MetricSpec(
+        "target_rank_median",
+        "Median rank of the held-out item in the grounded list",
+        plot=True,
+    ),
+    MetricSpec("ungrounded_distance", "Query's distance to its nearest real item", plot=True),
+    MetricSpec("ungrounded_rate", "Ungrounded reply rate", plot=True),
+    MetricSpec("liked_share", "Share of grounded items the critic liked"),
+    MetricSpec("reply_failures", "Failed reasoner replies", sweep=False),
+    MetricSpec("feedback_failures", "Failed critic replies", sweep=False),
+    MetricSpec("final_hr@10", "HR@10 of the answers"),
+    MetricSpec("final_ndcg@10", "NDCG@10 of the answers"),
+    MetricSpec("shortlist_ndcg@10", "NDCG@10 of the initial shortlist"),
+    MetricSpec("mean_answer_round", "Mean round of the answers"),
+)
 
 GROUNDED = ScenarioSpec(
     name="grounded",
@@ -41,10 +65,5 @@ GROUNDED = ScenarioSpec(
             writes=("transcripts", "open", "final_lists", "final_round", "round", "done"),
         ),  # fmt: skip
     },
-    # MGFRec's analysis: the search space narrows round by round.
-    round_plots=(
-        ("target_rank_median", "Median rank of the held-out item in the grounded list"),
-        ("ungrounded_distance", "Query's distance to its nearest real item"),
-        ("ungrounded_rate", "Ungrounded reply rate"),
-    ),
+    metrics=METRICS,
 )

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from recagora.agents.evaluator import EvaluatorConfig
 from recagora.agents.papereval.feed import SubscriberConfig
-from recagora.environments.config_checks import parse_role_spec
+from recagora.agents.registry import parse_agent_spec
 from recagora.environments.config_checks import require as _require
 from recagora.item_space.openreview import OpenReviewSource
 
-ROLE_KINDS = {"evaluator": ("llm", "scorer"), "post_writer": ("template", "llm")}
+# The scenario's roles and their default implementations (agents/registry.py lists the others).
+DEFAULT_AGENTS = "evaluator=llm,post_writer=template"
 
 
 @dataclass
@@ -24,14 +25,16 @@ class PaperEvalConfig:
     )
     corpus: OpenReviewSource = field(
         default_factory=OpenReviewSource,
-        metadata={"help": "Any OpenReview export: submissions, reviews, venue, year, concurrent_dir."},
+        metadata={
+            "help": "Any OpenReview export: submissions, reviews, venue, year, concurrent_dir."
+        },
     )
     llm: str = field(
         default="llamacpp:smollm2",
         metadata={"help": "LLM spec: llamacpp:smollm2, openai:<model>, fake:."},
     )
     agents: str = field(
-        default="evaluator=llm,post_writer=template",
+        default=DEFAULT_AGENTS,
         metadata={
             "help": "Implementation per role: evaluator=llm|scorer,post_writer=template|llm."
         },
@@ -87,5 +90,10 @@ class PaperEvalConfig:
 
 
 def parse_roles(spec: str) -> dict[str, str]:
-    """{'evaluator': ..., 'post_writer': ...} from 'evaluator=llm,post_writer=template'."""
-    return parse_role_spec(spec, ROLE_KINDS)
+    """{'evaluator': ..., 'post_writer': ...} from 'evaluator=scorer' (roles left out keep
+    DEFAULT_AGENTS).
+
+    Raises:
+        UnknownAgentError: a one-line ConfigError naming the closest role or implementation.
+    """
+    return parse_agent_spec(spec, DEFAULT_AGENTS).roles()

@@ -17,14 +17,11 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from recagora.agents.roles.base import ItemAgent, PlatformAgent, UserAgent
-from recagora.environments.scenario import EpisodePaused, RoundSink, stage_rng
+from recagora.environments.scenario import RoundSink, stage_rng
 from recagora.environments.trirec.config import TrirecConfig
 from recagora.environments.trirec.metrics import round_metrics, slate_exposure
 from recagora.environments.trirec.state import TrirecState
 from recagora.item_space.types import Catalog
-
-# LLM failure kinds that mean "the backend is gone", not "this reply was bad".
-UNREACHABLE = ("server_died", "transport", "timeout")
 
 
 @dataclass
@@ -76,11 +73,10 @@ def generate_candidates(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
 async def promote_items(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
     """Item agents write their (mode-dependent) self-promotions for every (user, candidate)."""
     ctx = runtime.context
-    before = _ledger_counts(ctx)
+    # A failing LLM backend raises a RunPaused from the LLM layer itself (per batch).
     promotions = await ctx.item.promote(
         state["items"], state["cohort"], state["active"], state["candidates"]
     )
-    _pause_if_unreachable(ctx, before, "item promotions")
     events = promotions.events + _ad_events(ctx, state, promotions)
     return {"promotions": promotions, "events": _stamp(events, state["round"], "promotion")}
 
@@ -107,11 +103,9 @@ def _ad_events(ctx: TrirecContext, state: TrirecState, promotions: Any) -> list[
 async def score_candidates(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
     """User agents score every candidate 0-10 (TriRec Stage 1)."""
     ctx = runtime.context
-    before = _ledger_counts(ctx)
     scores = await ctx.user.score(
         state["cohort"], state["active"], state["candidates"], state["promotions"]
     )
-    _pause_if_unreachable(ctx, before, "user scoring")
     return {"scores": scores, "events": _stamp(scores.events, state["round"], "score")}
 
 
@@ -135,12 +129,10 @@ async def respond(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
     """Users look at their slate and consume (or not) one item."""
     ctx = runtime.context
     rng = stage_rng(ctx.config.seed, state["round"], "respond")
-    before = _ledger_counts(ctx)
     shown = state["promotions"].take(state["order"])  # ads aligned with the re-ranked slates
     responses = await ctx.user.respond(
         state["cohort"], state["active"], state["slates"], shown, rng
     )
-    _pause_if_unreachable(ctx, before, "user responses")
     return {"responses": responses, "events": _stamp(responses.events, state["round"], "response")}
 
 
@@ -148,14 +140,12 @@ async def update_memories(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
     """Users reflect (satisfaction, patience, memory); items fold served promotions into memory."""
     ctx, idx = runtime.context, state["active"]
     rng = stage_rng(ctx.config.seed, state["round"], "reflect")
-    before = _ledger_counts(ctx)
     cohort, user_events = await ctx.user.reflect(
         state["cohort"], idx, state["slates"], state["responses"], rng
     )
     items, item_events = await ctx.item.update_memory(
         state["items"], state["cohort"], idx, state["candidates"], state["promotions"]
     )
-    _pause_if_unreachable(ctx, before, "memory updates")
     left = state["cohort"].active[idx] & ~cohort.active[idx]
     events = _stamp([*user_events, *item_events], state["round"], "memory")
     return {"cohort": cohort, "items": items, "left": left, "events": events}
@@ -221,31 +211,17 @@ def _ledger_counts(ctx: TrirecContext) -> dict[str, float]:
         for key in ("requests", "cache_hits", "prompt_tokens", "completion_tokens")
     }
     counts["failed_requests"] = float(summary.get("failed_requests", 0))
-    counts["unreachable"] = float(
-        sum(summary.get("failures", {}).get(kind, 0) for kind in UNREACHABLE)
-    )
     counts["cost_usd"] = float(summary.get("cost_usd") or 0.0)
     return counts
 
 
-def _pause_if_unreachable(ctx: TrirecContext, before: dict[str, float], what: str) -> None:
-    """Raise `EpisodePaused` when every request of this step that had to reach the LLM
-    backend (cache hits aside) failed with a transport/timeout/dead-server error."""
-    after = _ledger_counts(ctx)
-    sent = sum(after.get(k, 0) - before.get(k, 0) for k in ("requests",)) - (
-        after.get("cache_hits", 0) - before.get("cache_hits", 0)
-    )
-    unreachable = after.get("unreachable", 0) - before.get("unreachable", 0)
-    if unreachable > 0 and unreachable >= sent:
-        raise EpisodePaused(f"the LLM backend {ctx.llm.spec!r} stopped answering during {what}")
-
-
 def _usage_delta(state: TrirecState, ctx: TrirecContext) -> dict[str, float]:
-    """This round's LLM counters (a resumed process restarts its ledger at 0: clamp)."""
+    """This round's LLM counters. A resumed process continues the run's ledger when the
+    client has a ledger_path; without one its ledger restarts at 0, hence the clamp."""
     now, start = _ledger_counts(ctx), state.get("usage_at_round_start") or {}
     if not now:
         return {}
-    delta = {key: now[key] - start.get(key, 0.0) for key in now if key != "unreachable"}
+    delta = {key: now[key] - start.get(key, 0.0) for key in now}
     if any(value < 0 for value in delta.values()):
         delta = {key: now[key] for key in delta}
     return {

@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
-from recagora.environments.scenario import NodeContract, ScenarioSpec
+from recagora.environments.scenario import MetricSpec, NodeContract, ScenarioSpec
 from recagora.environments.trirec.config import TrirecConfig
 from recagora.environments.trirec.graph import build_trirec_graph
 from recagora.environments.trirec.prepare import prepare_trirec
 from recagora.environments.trirec.state import TrirecState
+
+# Columns of `metrics.round_metrics` plus the LLM usage deltas `record_round` adds.
+METRICS = (
+    MetricSpec("active_users", "Users playing the round", sweep=False),
+    MetricSpec("ndcg@1", "NDCG@1 of the held-out item"),
+    MetricSpec("ndcg@5", "NDCG@5 of the held-out item"),
+    MetricSpec("ndcg@10", "NDCG@10 of the held-out item", plot=True),
+    MetricSpec("mrr", "MRR of the held-out item"),
+    MetricSpec("stage1_ndcg@5", "NDCG@5 of the user agent's own order"),
+    MetricSpec("eiu@10", "Expected item utility of a slate (EIU@10)"),
+    MetricSpec("item_utility", "Mean item utility (EIU per served item)", plot=True),
+    MetricSpec("dgu", "DGU (TriRec, lower is fairer)", plot=True),
+    MetricSpec("mgu", "MGU (TriRec, lower is fairer)"),
+    MetricSpec("exposure_gini", "Exposure Gini (lower is more even)", plot=True),
+    MetricSpec("coverage", "Catalog share exposed so far"),
+    MetricSpec("satisfaction", "Mean user satisfaction"),
+    MetricSpec("consumption_rate", "Share of users who consumed an item", sweep=False),
+    MetricSpec("exit_rate", "Share of users who left"),
+    MetricSpec("incomplete_score_rate", "Share of incomplete score replies", sweep=False),
+    MetricSpec("prompt_tokens", "LLM prompt tokens"),
+    MetricSpec("completion_tokens", "LLM completion tokens"),
+    MetricSpec("llm_requests", "LLM requests", sweep=False),
+    MetricSpec("llm_cached", "LLM replies from the cache", sweep=False),
+    MetricSpec("llm_failures", "Failed LLM requests", sweep=False),
+    MetricSpec("cost_usd", "LLM cost (USD)", sweep=False),
+)
 
 TRIREC = ScenarioSpec(
     name="trirec",
@@ -64,4 +90,5 @@ TRIREC = ScenarioSpec(
             writes=("round", "done"),
         ),
     },
+    metrics=METRICS,
 )

@@ -71,6 +71,7 @@ def bench(
     from recagora.agents.llm.diagnostics import measure_throughput
 
     parsed = _parse_levels(levels)
+    _check_bench_sizes(requests, max_tokens)
     with open_llm(
         llm, base_url=base_url, concurrency=max(parsed), use_cache=False, max_failure_rate=1.0
     ) as client:
@@ -102,6 +103,11 @@ def _nothing_succeeded(failures: dict[str, int], example: str = "") -> None:
     raise typer.Exit(1)
 
 
+# Upper bounds: past these a bench measures the machine's memory, not the backend.
+MAX_CONCURRENCY = 1024
+MAX_REQUESTS = 100_000
+
+
 def _parse_levels(text: str) -> tuple[int, ...]:
     from recagora.item_space.errors import ConfigError
 
@@ -109,8 +115,18 @@ def _parse_levels(text: str) -> tuple[int, ...]:
         levels = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         levels = ()
-    if not levels or min(levels) < 1:
+    if not levels or min(levels) < 1 or max(levels) > MAX_CONCURRENCY:
         raise ConfigError(
-            f"--concurrency {text!r} must be positive integers separated by commas, e.g. 1,4,8"
+            f"--concurrency {text!r} must be integers from 1 to {MAX_CONCURRENCY} separated by "
+            "commas, e.g. 1,4,8"
         )
     return levels
+
+
+def _check_bench_sizes(requests: int, max_tokens: int) -> None:
+    from recagora.item_space.errors import ConfigError
+
+    if not 1 <= requests <= MAX_REQUESTS:
+        raise ConfigError(f"--requests {requests} must be from 1 to {MAX_REQUESTS}")
+    if max_tokens < 1:
+        raise ConfigError(f"--max-tokens {max_tokens} must be at least 1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -10,45 +11,26 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-# Metrics shown live and in the end table, in this order (absent ones are skipped).
-SHOWN = (
-    "active_users",
-    "ndcg@1",
-    "ndcg@5",
-    "ndcg@10",
-    "mrr",
-    "stage1_ndcg@5",
-    "eiu@10",
-    "item_utility",
-    "dgu",
-    "mgu",
-    "exposure_gini",
-    "coverage",
-    "satisfaction",
-    "consumption_rate",
-    "exit_rate",
-    "incomplete_score_rate",
-    "prompt_tokens",
-    "completion_tokens",
-    "llm_requests",
-    "llm_cached",
-    "llm_failures",
-    "cost_usd",
-)
-
 
 class LiveDisplay:
     """Progress over rounds plus the latest round's metrics; use as a context manager.
 
     `on_round(round, metrics)` is the runner's per-round callback. With `enabled=False`
-    (tests, `--quiet`) nothing is drawn.
+    (tests, `--quiet`) nothing is drawn. metrics: the columns shown, in order (the
+    scenario's `spec.shown_metrics`); None = every metric of the round, as it comes.
     """
 
     def __init__(
-        self, total_rounds: int, title: str, console: Console | None = None, enabled: bool = True
+        self,
+        total_rounds: int,
+        title: str,
+        console: Console | None = None,
+        enabled: bool = True,
+        metrics: Sequence[str] | None = None,
     ) -> None:
         self.console = console or Console()
         self.enabled = enabled
+        self.metrics = metrics
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -84,22 +66,34 @@ class LiveDisplay:
         table = Table(title=f"round metrics (tokens so far: {int(self.tokens)})", show_header=True)
         table.add_column("metric")
         table.add_column("value", justify="right")
-        for key in SHOWN:
-            if key in self.latest:
-                table.add_row(key, _fmt(self.latest[key]))
+        for key in _shown(self.metrics, self.latest):
+            table.add_row(key, _fmt(self.latest[key]))
         return Group(self.progress, table)
 
 
-def summary_table(summary: dict[str, Any], title: str) -> Table:
-    """The end-of-run table: overall (active-user-weighted mean over rounds; counters summed)."""
+def summary_table(
+    summary: dict[str, Any], title: str, metrics: Sequence[str] | None = None
+) -> Table:
+    """The end-of-run table: overall (active-user-weighted mean over rounds; counters summed).
+
+    metrics: the rows, in order (the scenario's `spec.shown_metrics`); None = every
+    overall metric. `rounds_done` closes the table.
+    """
     overall = summary.get("overall", {})
     table = Table(title=title)
     table.add_column("metric")
     table.add_column("overall", justify="right")
-    for key in (*SHOWN, "rounds_done"):
-        if key in overall:
-            table.add_row(key, _fmt(overall[key]))
+    listed = None if metrics is None else (*metrics, "rounds_done")
+    for key in _shown(listed, overall):
+        table.add_row(key, _fmt(overall[key]))
     return table
+
+
+def _shown(metrics: Sequence[str] | None, values: dict[str, Any]) -> Iterable[str]:
+    """The listed keys that `values` holds, in list order; every key when nothing is listed."""
+    if metrics is None:  # rounds_done, when there, closes the list
+        metrics = [*(key for key in values if key != "rounds_done"), "rounds_done"]
+    return [key for key in metrics if key in values]
 
 
 def _fmt(value: float) -> str:

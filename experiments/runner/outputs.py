@@ -13,13 +13,9 @@ from recagora.experiments.runner.folder import RunFolder
 
 METRICS_KIND = "round_metrics"
 
-# (column, title) of the per-round plots; a column absent from a run is skipped.
-ROUND_PLOTS = (
-    ("ndcg@10", "NDCG@10 of the held-out item"),
-    ("exposure_gini", "Exposure Gini (lower is more even)"),
-    ("dgu", "DGU (TriRec, lower is fairer)"),
-    ("item_utility", "Mean item utility (EIU per served item)"),
-)
+# No default plots: each scenario lists its own in its spec (`ScenarioSpec.round_plots`,
+# from the `plot=True` entries of `ScenarioSpec.metrics`). Kept for the runner's import.
+ROUND_PLOTS: tuple[tuple[str, str], ...] = ()
 
 
 def metrics_frame(folder: RunFolder) -> pd.DataFrame:
@@ -74,7 +70,11 @@ def _is_counter(column: str) -> bool:
 def plot_rounds(
     folder: RunFolder, frame: pd.DataFrame, columns: Sequence[tuple[str, str]] = ROUND_PLOTS
 ) -> list[Path]:
-    """One PNG per available per-round metric under plots/; returns the paths written."""
+    """One PNG per available per-round metric under plots/; returns the paths written.
+
+    columns: (column, title) pairs, the scenario's `spec.round_plots`; a column absent
+    from the run (or all NaN) is skipped.
+    """
     written = []
     for column, title in columns:
         if column in frame and frame[column].notna().any():

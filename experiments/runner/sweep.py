@@ -14,27 +14,9 @@ from typing import Any
 
 import pandas as pd
 
+from recagora.environments.registry import get_scenario
 from recagora.experiments.runner.config import with_overrides
 from recagora.experiments.runner.runner import start_run
-
-# Columns of the comparison table, in order (absent ones are skipped).
-TABLE_COLUMNS = (
-    "ndcg@1",
-    "ndcg@5",
-    "ndcg@10",
-    "mrr",
-    "stage1_ndcg@5",
-    "eiu@10",
-    "item_utility",
-    "dgu",
-    "mgu",
-    "exposure_gini",
-    "coverage",
-    "satisfaction",
-    "exit_rate",
-    "prompt_tokens",
-    "completion_tokens",
-)
 
 
 @dataclass
@@ -61,7 +43,11 @@ def run_arms(
         arms: arm name -> overrides ("dotted.key=value" strings parsed like `--set`).
         label: name of the arm column in the table.
         runs_dir: where the arms' run folders go (default `<out_dir>/runs`).
+
+    The table's metric columns are the scenario's `spec.sweep_metrics` (every overall
+    metric when the spec lists none); a column no arm reported is dropped.
     """
+    columns = get_scenario(base_config.scenario).sweep_metrics
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, overrides in arms.items():
@@ -73,9 +59,8 @@ def run_arms(
             extras=extras,
         )
         overall = result.summary["overall"]
-        rows.append(
-            {label: name, **{c: overall.get(c) for c in TABLE_COLUMNS}, "run": result.folder.name}
-        )
+        picked = {c: overall.get(c) for c in columns} if columns else dict(overall)
+        rows.append({label: name, **picked, "run": result.folder.name})
     table = pd.DataFrame(rows).dropna(axis=1, how="all")
     table.to_csv(out_dir / "comparison.csv", index=False)
     (out_dir / "comparison.md").write_text(markdown_table(table))

@@ -3,7 +3,7 @@
 Registered names map to "module:function" strings returning a `DatasetSource`
 (where the files are and which format reads them); formats map to "module:function"
 loaders `load(path, *, name, **options) -> Dataset`. Nothing is imported until used
-(Gymnasium-style entry points, see style anchor P9).
+(Gymnasium-style entry points).
 """
 
 from __future__ import annotations

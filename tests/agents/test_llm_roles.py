@@ -13,7 +13,7 @@ from recagora.agents.llm import open_llm
 from recagora.agents.roles.base import Promotions, build_cohort
 from recagora.agents.roles.item_llm import LLMItemAgent
 from recagora.agents.roles.item_memory import GENERIC_AUDIENCE, ItemAgentConfig
-from recagora.agents.roles.persona import persona_memory
+from recagora.agents.roles.persona import clip_words, item_facts_text, persona_memory
 from recagora.agents.roles.user_llm import LLMUserAgent, LLMUserConfig
 
 CANDIDATE_LINE = re.compile(r"^(\d+) \| ", re.MULTILINE)
@@ -182,18 +182,28 @@ def test_respond_and_reflect_map_ids_to_items_and_rewrite_the_memory(hashed_ml10
     assert sum(e["kind"] == "reflect" and e["accepted"] for e in events) == 3
 
 
-def test_mode_none_makes_no_call_and_shows_no_promotion(hashed_ml100k, cohort):
+def test_mode_none_makes_no_call_and_the_user_reads_each_items_facts(hashed_ml100k, cohort):
+    """TriRec's none arm: no item call; the user's Ad column holds the item's catalog facts."""
     _, facts = hashed_ml100k
+    prompts = []
 
-    def never(messages, schema):
-        raise AssertionError("mode none must not call the LLM")
+    def score_only(messages, schema):
+        assert "promotion" not in json.dumps(schema), "mode none must not call the item LLM"
+        prompts.append(messages[-1]["content"])
+        return json.dumps({"scores": [{"id": n, "score": 5} for n in range(1, 5)], "reason": "ok"})
 
-    with open_llm("fake:", fake_reply_fn=never) as llm:
+    candidates = _candidates(cohort, 4)
+    with open_llm("fake:", fake_reply_fn=score_only) as llm:
         agent = LLMItemAgent(facts, llm, ItemAgentConfig(mode="none"))
-        promos = asyncio.run(
-            agent.promote(agent.init_state(), cohort, cohort.active_indices(), _candidates(cohort))
-        )
-    assert all(t == "" for row in promos.texts for t in row)
+        idx = cohort.active_indices()
+        promos = asyncio.run(agent.promote(agent.init_state(), cohort, idx, candidates))
+        asyncio.run(LLMUserAgent(facts, llm).score(cohort, idx, candidates, promos))
+    assert len(prompts) == len(idx) and all("(no ad)" not in p for p in prompts)
+    for prompt, items in zip(prompts, candidates.tolist(), strict=True):
+        for number, item in enumerate(items, start=1):
+            entry = facts.catalog[item]
+            line = f"{number} | {entry.title} | {clip_words(item_facts_text(entry), 50)}"
+            assert line in prompt
 
 
 @pytest.mark.parametrize(

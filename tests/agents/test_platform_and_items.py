@@ -10,7 +10,7 @@ import pytest
 from recagora.agents.roles.base import ItemMemoryState, Scores, build_cohort
 from recagora.agents.roles.item_memory import ItemAgentConfig
 from recagora.agents.roles.item_surrogate import TemplateItemAgent
-from recagora.agents.roles.persona import persona_memory
+from recagora.agents.roles.persona import clip_words, item_facts_text, persona_memory
 from recagora.agents.roles.platform import PlatformConfig, TriRecPlatform
 from recagora.item_space.errors import ConfigError
 
@@ -70,14 +70,22 @@ def test_rerank_returns_permutations_and_accumulates_exposure(hashed_ml100k, coh
     assert platform.p_train.sum() == pytest.approx(1.0) and len(platform.p_train) == 8
 
 
-def test_mode_none_yields_no_promotion_text(hashed_ml100k, cohort):
+def test_mode_none_shows_each_candidates_own_catalog_facts_and_buffers_nothing(
+    hashed_ml100k, cohort
+):
+    """TriRec's none arm shows the item's raw memory (its catalog facts), not an empty ad."""
     _, facts = hashed_ml100k
     agent = TemplateItemAgent(facts, ItemAgentConfig(mode="none"))
-    cands = TriRecPlatform(facts).candidates(
-        cohort, cohort.active_indices(), np.random.default_rng(0)
-    )
-    promos = asyncio.run(agent.promote(agent.init_state(), cohort, cohort.active_indices(), cands))
-    assert all(text == "" for row in promos.texts for text in row)
+    idx = cohort.active_indices()
+    cands = TriRecPlatform(facts).candidates(cohort, idx, np.random.default_rng(0))
+    promos = asyncio.run(agent.promote(agent.init_state(), cohort, idx, cands))
+    for row, items in enumerate(cands.tolist()):
+        expected = [clip_words(item_facts_text(facts.catalog[i]), 50) for i in items]
+        assert promos.row(row) == expected
+    assert promos.ids.all() and len(set(promos.table)) == len(promos.table)
+    assert any("Categories: " in t for t in promos.table)  # more than the title alone
+    state, events = asyncio.run(agent.update_memory(agent.init_state(), cohort, idx, cands, promos))
+    assert state == ItemMemoryState() and events == []
 
 
 def test_personalized_promotions_name_shared_categories_and_stay_short(hashed_ml100k, cohort):

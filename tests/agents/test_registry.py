@@ -9,6 +9,7 @@ from recagora.agents.registry import (
     UnknownAgentError,
     list_agents,
     parse_agent_spec,
+    register_agent,
     resolve,
 )
 from recagora.item_space.errors import ConfigError
@@ -22,6 +23,23 @@ def test_a_full_spec_round_trips_and_partial_specs_keep_the_defaults():
     assert str(partial) == "user=surrogate,item=surrogate,platform=trirec"
     assert parse_agent_spec("user=surrogate,item=surrogate").uses_llm() is False
     assert mix.versions()["user"] == "llm@v0"
+    assert mix["item"] == "surrogate" and mix.roles()["platform"] == "trirec"
+
+
+def test_each_scenario_parses_its_own_roles_through_the_registry():
+    from recagora.environments.grounded.config import GroundedConfig
+    from recagora.environments.grounded.config import parse_roles as grounded_roles
+    from recagora.environments.papereval.config import parse_roles as papereval_roles
+
+    assert grounded_roles("") == {"reasoner": "surrogate", "feedback": "surrogate"}
+    assert grounded_roles("feedback=llm") == {"reasoner": "surrogate", "feedback": "llm"}
+    assert papereval_roles("post_writer=llm") == {"evaluator": "llm", "post_writer": "llm"}
+    assert GroundedConfig(agents="reasoner=llm").role("reasoner") == "llm"
+    # A role of another scenario is refused, naming this scenario's roles.
+    with pytest.raises(UnknownAgentError, match="role 'user'.*; roles: reasoner, feedback$"):
+        grounded_roles("user=llm")
+    with pytest.raises(UnknownAgentError, match="evaluator implementation 'scorr'.*'scorer'"):
+        papereval_roles("evaluator=scorr")
 
 
 @pytest.mark.parametrize(
@@ -45,9 +63,27 @@ def test_every_registered_entry_resolves_to_a_class_with_its_role_methods():
         "user": ("score", "respond", "reflect"),
         "item": ("promote", "update_memory", "init_state"),
         "platform": ("candidates", "rerank", "init_exposure"),
+        "reasoner": ("step",),
+        "feedback": ("critique",),
+        "evaluator": ("judge",),
+        "post_writer": ("write",),
     }
     for role, impls in list_agents().items():
         for impl in impls:
             cls = resolve(role, impl)
             assert all(callable(getattr(cls, m)) for m in methods[role]), (role, impl)
     assert set(AGENTS) == set(methods)
+
+
+def test_a_scenario_outside_the_package_registers_its_own_role(monkeypatch):
+    class Coin:
+        def flip(self) -> int:
+            return 1
+
+    monkeypatch.setitem(AGENTS, "shopper", {})
+    register_agent("shopper", "coin", Coin, version="v3")
+    assert resolve("shopper", "coin") is Coin
+    mix = parse_agent_spec("", default="shopper=coin")
+    assert mix.versions() == {"shopper": "coin@v3"} and not mix.uses_llm()
+    with pytest.raises(UnknownAgentError, match="did you mean 'coin'"):
+        parse_agent_spec("shopper=con", default="shopper=coin")

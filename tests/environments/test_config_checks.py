@@ -1,26 +1,9 @@
-"""Shared scenario-config validation: role specs and one-line errors."""
+"""Shared scenario-config validation: one-line errors (role specs: tests/agents/test_registry.py)."""
 
 import pytest
 
-from recagora.environments.config_checks import parse_role_spec, require
+from recagora.environments.config_checks import require
 from recagora.item_space.errors import ConfigError, RecAgoraError
-
-KINDS = {"reasoner": ("surrogate", "llm"), "evaluator": ("llm", "scorer")}
-
-
-def test_unnamed_roles_take_their_first_kind():
-    assert parse_role_spec("", KINDS) == {"reasoner": "surrogate", "evaluator": "llm"}
-    assert parse_role_spec("evaluator=scorer", KINDS) == {
-        "reasoner": "surrogate",
-        "evaluator": "scorer",
-    }
-
-
-def test_unknown_role_and_kind_name_the_fix():
-    with pytest.raises(ConfigError, match=r"unknown role 'reasonr'.*did you mean 'reasoner'"):
-        parse_role_spec("reasonr=llm", KINDS)
-    with pytest.raises(ConfigError, match=r"evaluator='scorr' is unknown.*use one of llm, scorer"):
-        parse_role_spec("evaluator=scorr", KINDS)
 
 
 def test_require_raises_only_when_false():

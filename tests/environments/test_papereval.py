@@ -170,3 +170,17 @@ def test_decisions_only_export_reports_auroc(tmp_path, world):
     assert last["overall_auroc"] != 0.5 and "auroc" in sink.metrics_rows()[0]
     with pytest.raises(ConfigError, match="corpus.submissions"):
         PaperEvalConfig(corpus=type(config.corpus)(year=2018))
+
+
+def test_random_order_baseline_command_uses_the_scenarios_papers(capsys):
+    """`recagora papereval baseline` averages seeded random orders of the run's own papers."""
+    from recagora.experiments.cli.main import main
+
+    def run(*args):
+        assert main(["papereval", "baseline", "--random-orders", "40", *args]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    subset, again, everything = run("--papers", "30"), run("--papers", "30"), run()
+    assert subset == again and subset["papers"] == 30 and everything["papers"] == 489
+    assert abs(everything["spearman"]["mean"]) < 0.03 < everything["ndcg@10"]["sd"]
+    assert "auroc" not in everything and everything["labels"] == "rating"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -184,3 +185,29 @@ def test_recagora_train_papereval_scorer_dispatches(tmp_path, capsys):
     assert code == 0
     assert (out / "scorer.pt").is_file() and (out / "report.json").is_file()
     assert '"ndcg@10"' in capsys.readouterr().out
+
+
+def test_rating_trained_scorer_is_scored_by_decision_on_a_decisions_only_export(tmp_path, capsys):
+    """train-scorer reports AUROC by decision of its test papers; evaluate-scorer applies the
+    scorer to an export without reviews (here a decisions-only view of the real ICLR 2017)."""
+    from recagora.experiments.cli.main import main
+    from recagora.item_space.papers import ICLR_FILES, shared_data_dir
+
+    iclr = shared_data_dir() / "iclr-openreview"
+    if not iclr.exists():
+        pytest.skip("shared iclr-openreview data not present")
+    out, view = tmp_path / "scorer", tmp_path / "decisions"
+    view.mkdir()
+    for name in (n for n in ICLR_FILES if n != "ICLR17_reviews.csv"):
+        (view / name).symlink_to(iclr / name)
+    assert main(["papereval", "train-scorer", "--backbone", "hashing", "--loss", "mse",
+                 "--set", "epochs=2", "--out", str(out)]) == 0  # fmt: skip
+    report = json.loads((out / "report.json").read_text())
+    assert report["labels"] == "rating" and report["test_by_decision"]["n"] == 98
+    assert 0 <= report["test_by_decision"]["auroc"] <= 1 and "auroc" not in report["test"]
+    capsys.readouterr()
+    assert main(["papereval", "evaluate-scorer", "--scorer", str(out / "scorer.pt"),
+                 "--submissions", str(view / "ICLR17_submissions.csv")]) == 0  # fmt: skip
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["labels_kind"] == "decision" and printed["by_decision"]["n"] == 489
+    assert printed["labels"]["auroc"] == printed["by_decision"]["auroc"]

@@ -3,9 +3,9 @@
 Zheng et al., "Navigating Through Paper Flood", AAAI'26 (arXiv 2508.05129), section 3.3.
 Minimal example::
 
-    corpus = load_iclr_openreview()
-    result = train_paper_scorer(PaperScorerConfig(loss="listmle"), corpus)
-    print(result.test_metrics)          # ndcg@10, ndcg@20, spearman, kendall
+    corpus = load_iclr_openreview()   # or openreview.load_openreview(source) for any year
+    trainer, result, split = train_paper_scorer(PaperScorerConfig(loss="listmle"), corpus)
+    print(result.test_metrics)          # ndcg@10, ndcg@20, spearman, kendall (+ auroc: 0/1 labels)
 """
 
 from __future__ import annotations
@@ -18,12 +18,17 @@ import torch
 
 from recagora.item_space.embedding import default_embedder
 from recagora.item_space.errors import DatasetError, ModelError
+from recagora.item_space.openreview import decision_labels
 from recagora.item_space.papers import PaperCorpus, concurrent_work, paper_days, paper_labels
 from recagora.training.papereval.config import PaperScorerConfig
 from recagora.training.papereval.features import backbone_features, scorer_inputs, scorer_prompt
 from recagora.training.papereval.losses import LOSSES
 from recagora.training.papereval.model import LatentReasoningScorer
-from recagora.training.papereval.ranking_metrics import normalise_labels, ranking_report
+from recagora.training.papereval.ranking_metrics import (
+    decision_report,
+    normalise_labels,
+    ranking_report,
+)
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,43 @@ def train_paper_scorer(
     split = split_papers(len(labelled), config.valid_fraction, config.test_fraction, config.seed)
     trainer = PaperScorerTrainer(config, features[labelled], relevance)
     return trainer, trainer.fit(split), split
+
+
+def test_decision_metrics(
+    trainer: PaperScorerTrainer, split: PaperSplit, corpus: PaperCorpus
+) -> dict[str, float]:
+    """AUROC and NDCG@10/@20 by decision (accepted = 1) of the held-out test papers.
+
+    Whatever the scorer was trained on (mean rating or decision), the test papers' own
+    accept/reject decisions are the labels; {} when the export has no decisions.
+    """
+    labelled = np.flatnonzero(np.isfinite(paper_labels(corpus.targets)))
+    accepted = decision_labels(corpus.targets)[labelled[split.test]]
+    if not np.isfinite(accepted).any():
+        return {}
+    return decision_report(trainer.predict(split.test), accepted)
+
+
+def evaluate_scorer(path: str | Path, corpus: PaperCorpus) -> dict[str, dict[str, float]]:
+    """A saved scorer on every labelled paper of another export (the transfer check).
+
+    Returns:
+        {"labels": ranking_report against the export's labels (scaled to [0,1]),
+         "by_decision": decision_report against its accept/reject decisions (or {})}.
+    """
+    config, _ = load_scorer(path)
+    labels = paper_labels(corpus.targets)
+    labelled = np.flatnonzero(np.isfinite(labels))
+    references = retrieve_references(corpus, config.retrieval_gamma, config.references) if config.references else [[] for _ in corpus.targets.items]  # fmt: skip
+    papers = [corpus.targets[int(i)] for i in labelled]
+    refs = [[corpus.concurrent[r] for r in references[i]] for i in labelled]
+    scores = scoring_function(path)(papers, refs)
+    accepted = decision_labels(corpus.targets)[labelled]
+    relevance = normalise_labels(labels[labelled], np.nanmin(labels), np.nanmax(labels))
+    return {
+        "labels": ranking_report(scores, relevance),
+        "by_decision": decision_report(scores, accepted) if np.isfinite(accepted).any() else {},
+    }
 
 
 def scoring_function(path: str | Path):

@@ -23,7 +23,10 @@ def test_bench_prints_one_row_per_concurrency_level(capsys):
     ("argv", "expected"),
     [
         (["llm", "check", "--llm", "opena:gpt-4o"], "did you mean 'openai'"),
-        (["llm", "bench", "--llm", "fake:", "--concurrency", "0"], "must be positive integers"),
+        (["llm", "bench", "--llm", "fake:", "--concurrency", "0"], "integers from 1 to 1024"),
+        (["llm", "bench", "--llm", "fake:", "--concurrency", "1,5000"], "integers from 1 to 1024"),
+        (["llm", "bench", "--llm", "fake:", "--requests", "0"], "--requests 0 must be from 1"),
+        (["llm", "bench", "--llm", "fake:", "--max-tokens", "0"], "--max-tokens 0 must be at"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, expected):
@@ -83,3 +86,11 @@ def test_bench_with_some_answers_exits_0(capsys, fault_server):
     )
     assert main([*BENCH, *_openai(fault_server)]) == 0
     assert "error" not in capsys.readouterr().err
+
+
+def test_openai_without_a_key_or_a_base_url_is_refused_before_any_request(capsys, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert main(["llm", "check", "--llm", "openai:gpt-4o-mini"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs an API key and OPENAI_API_KEY is not set" in err[0]

@@ -88,6 +88,11 @@ def test_an_exhausted_quota_pauses_the_stage_with_the_counts_and_the_kind(fault_
     )
     assert "exceeded your current quota" in message and "\n" not in message
     assert paused.value.exit_code == 3 and isinstance(paused.value, RunPaused)
+    assert (paused.value.failed, paused.value.asked, paused.value.kinds) == (
+        10,
+        10,
+        {"rate_limited": 10},
+    )
     assert len(fault_server.requests) == 10 * 2  # each request tried once and retried once
 
 

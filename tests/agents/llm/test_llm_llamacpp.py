@@ -112,7 +112,9 @@ def test_a_server_killed_mid_run_reports_server_died_and_keeps_earlier_answers(t
         llm.backend.server.process.send_signal(signal.SIGKILL)
         return await batch
 
-    with open_llm("llamacpp:smollm2", use_cache=False, concurrency=1, retry_backoff_s=0.01) as llm:
+    # max_failure_rate=1.0: hand the failures back (by default the dead server pauses the stage).
+    options = {"use_cache": False, "concurrency": 1, "retry_backoff_s": 0.01}
+    with open_llm("llamacpp:smollm2", max_failure_rate=1.0, **options) as llm:
         results = asyncio.run(run(llm))
         summary = llm.ledger_summary()
     answered = [r for r in results if r.ok]
@@ -121,6 +123,7 @@ def test_a_server_killed_mid_run_reports_server_died_and_keeps_earlier_answers(t
     assert died and all(r.failure.kind == "server_died" for r in died)
     assert "exited with code -9" in died[-1].failure.message
     assert summary["failures"] == {"server_died": len(died)}
+    assert died[-1].failure.message.startswith("llama.cpp server (pid ")
 
 
 def test_samples_with_distinct_indices_differ_and_each_is_cached(llama_server, tmp_path):
