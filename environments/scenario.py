@@ -71,11 +71,14 @@ class RunServices:
     llm: an opened `LLMClient`, or None to let the scenario open `config.llm` itself.
     extras: scenario-specific injections for scripts and tests (e.g. a prebuilt item
         space, a roles factory); each scenario documents the keys it reads.
+    ledger_path: where an LLM the scenario opens keeps its ledger (the run folder's
+        llm_ledger.json, continued across resumes); None keeps it in memory.
     """
 
     sink: RoundSink
     llm: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+    ledger_path: Any = None
 
 
 @dataclass

@@ -24,7 +24,7 @@ def prepare_grounded(config: GroundedConfig, services: RunServices) -> Episode:
     if llm is None and "llm" in (config.role("reasoner"), config.role("feedback")):
         from recagora.agents.llm import open_llm
 
-        llm = open_llm(config.llm)
+        llm = open_llm(config.llm, ledger_path=services.ledger_path)
         closers.append(llm.close)
     dataset, split, space = _load(config, extras)
     facts = ItemFacts.from_catalog(

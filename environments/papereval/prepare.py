@@ -32,7 +32,7 @@ def prepare_papereval(config: PaperEvalConfig, services: RunServices) -> Episode
     if llm is None and "llm" in (config.role("evaluator"), config.role("post_writer")):
         from recagora.agents.llm import open_llm
 
-        llm = open_llm(config.llm)
+        llm = open_llm(config.llm, ledger_path=services.ledger_path)
         closers.append(llm.close)
     corpus = extras.get("corpus") or load_corpus(config)
     embedder = extras.get("embedder") or default_embedder()

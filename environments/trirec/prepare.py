@@ -68,7 +68,7 @@ def prepare_trirec(config: TrirecConfig, services: RunServices) -> Episode:
     if world.llm is None and needs_llm(config.agents):
         from recagora.agents.llm import open_llm
 
-        world.llm = open_llm(config.llm)  # after the data checks: no server start for bad input
+        world.llm = open_llm(config.llm, ledger_path=services.ledger_path)  # after the data checks: no server start for bad input
         closers.append(world.llm.close)
     try:
         roles = services.extras.get("roles_factory", build_roles)(world)

@@ -121,10 +121,14 @@ def _display(rounds: int, title: str, quiet: bool):
 
 
 def _report(result, console) -> None:
+    """Summary table and folder on stdout; a pause is ONE line on stderr with its reason
+    and the exit code of its cause (3, or 2 for a refused API key)."""
     from recagora.experiments.runner.display import summary_table
 
+    if result.message == "already finished":
+        console.print(f"run {result.folder.name} already finished; nothing to resume")
     console.print(summary_table(result.summary, f"{result.folder.name} ({result.status})"))
     console.print(f"run folder: {result.folder.path}")
     if result.status == "paused":
-        console.print(f"[bold yellow]paused:[/] {result.message}")
-        raise typer.Exit(code=3)
+        typer.echo(f"paused: {result.message}", err=True)
+        raise typer.Exit(code=result.exit_code or 3)

@@ -6,6 +6,11 @@ checkpoint re-runs the node on resume). The log therefore remembers which rounds
 complete on disk and skips them. A round is complete when its closing
 `{"kind": "round_end"}` line is on disk; lines of a round cut short by a kill are
 truncated when the log is opened, so a resume never duplicates or half-writes a round.
+
+A kill can only tear the LAST line (no newline, or half a JSON object): that line is
+repaired away. An unreadable line with readable lines after it is not a kill's doing
+(someone edited or damaged the file): opening the log then refuses with one line
+naming the line number, and nothing is truncated.
 """
 
 from __future__ import annotations
@@ -16,7 +21,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from recagora.item_space.errors import RecAgoraError
+
 ROUND_END = "round_end"
+
+
+class CorruptEventLog(RecAgoraError):
+    """events.jsonl has an unreadable line before its end (not a torn last line)."""
 
 
 class EventLog:
@@ -61,11 +72,28 @@ class EventLog:
 
 
 def read_events(path: Path) -> Iterator[dict[str, Any]]:
-    """Events of a log in file order (skips nothing; use for replay and reports)."""
-    with Path(path).open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+    """Events of a log in file order (use for replay and reports).
+
+    A torn last line (a kill mid-write; the next resume repairs it) is skipped; an
+    unreadable line before the end raises `CorruptEventLog`.
+    """
+    torn_at = 0
+    try:
+        with Path(path).open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if torn_at:
+                    raise CorruptEventLog(
+                        f"{path}: line {torn_at} is not a valid event; the log is damaged"
+                    )
+                if not raw.strip():
+                    continue
+                event = _parse(raw if raw.endswith(b"\n") else raw + b"\n")
+                if event is None:
+                    torn_at = number
+                    continue
+                yield event
+    except OSError as error:
+        raise CorruptEventLog(f"{path} is unreadable ({error.strerror or error})") from None
 
 
 def round_events(path: Path, drop_seq: bool = True) -> list[dict[str, Any]]:
@@ -78,19 +106,27 @@ def round_events(path: Path, drop_seq: bool = True) -> list[dict[str, Any]]:
 
 def _scan(path: Path) -> tuple[set[int], int, int]:
     """(complete rounds, bytes to keep, next seq): everything after the last closed round
-    that is not a run-level event is an unfinished round and gets cut."""
+    that is not a run-level event is an unfinished round and gets cut; a torn last line
+    goes with it. An unreadable line that is not the last raises `CorruptEventLog`."""
     complete: set[int] = set()
     keep = 0
     kept_lines = 0
     offset = 0
     lines = 0
+    torn_at = 0
     with path.open("rb") as handle:
         for raw in handle:
+            if torn_at:
+                raise CorruptEventLog(
+                    f"{path}: line {torn_at} is not a valid event but later lines are; the log "
+                    "was damaged (not by a kill). Repair or delete that line, then resume"
+                )
             offset += len(raw)
             lines += 1
             event = _parse(raw)
             if event is None:
-                break
+                torn_at = lines
+                continue
             if event.get("kind") == ROUND_END:
                 complete.add(int(event["round"]))
             if event.get("kind") == ROUND_END or "round" not in event:
@@ -102,9 +138,10 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
     if not raw.endswith(b"\n"):
         return None
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
+        event = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
         return None
+    return event if isinstance(event, dict) else None
 
 
 def _jsonable(value: Any) -> Any:

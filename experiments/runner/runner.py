@@ -9,6 +9,21 @@ end, or when the run pauses, the metrics tables, plots, LLM ledger and summary a
 
 `resume_run` rebuilds the episode from the saved config and continues the same
 checkpoint thread: LangGraph re-runs only the node that did not finish.
+
+What a resume may trust (each rule closes a way a killed run used to come back
+"finished" but short):
+- "done" is the episode's own `done` flag in the graph state, never an empty `next`
+  of a snapshot: LangGraph leaves out of `next` the tasks whose writes it already
+  saved, so a run killed between a step's writes and its checkpoint looked ended.
+  A resume therefore always continues the thread (`ainvoke(None)`, which applies
+  saved writes and runs what is left) and a run whose graph stops without `done` is
+  reported failed, not finished.
+- Checkpoints are written with `durability="sync"`: a step's checkpoint is on disk
+  before the next step starts, so what a kill loses is at most the step in flight,
+  which is re-run with its own (round, stage) random stream and gives the same events.
+- The thread is keyed by the `run_id` in the manifest, so a renamed folder resumes
+  its own checkpoint; the folder is locked (`run.lock`) while a process runs it.
+- A finished run is never re-finalized: resuming it reports it and writes nothing.
 """
 
 from __future__ import annotations
@@ -17,12 +32,13 @@ import asyncio
 import pickle
 import shutil
 from collections.abc import Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from recagora.environments.registry import get_scenario
-from recagora.environments.scenario import Episode, EpisodePaused, RunServices, ScenarioSpec
+from recagora.environments.scenario import Episode, RunServices, ScenarioSpec
 from recagora.experiments.runner.config import (
     build_config,
     config_to_dict,
@@ -30,7 +46,13 @@ from recagora.experiments.runner.config import (
     save_config,
 )
 from recagora.experiments.runner.events import EventLog
-from recagora.experiments.runner.folder import RunFolder, runs_root
+from recagora.experiments.runner.folder import (
+    RunFolder,
+    RunFolderError,
+    RunLock,
+    new_run_id,
+    runs_root,
+)
 from recagora.experiments.runner.manifest import build_manifest
 from recagora.experiments.runner.outputs import (
     METRICS_KIND,
@@ -41,10 +63,18 @@ from recagora.experiments.runner.outputs import (
     write_metrics_tables,
 )
 from recagora.experiments.wiring import scenario_extras
+from recagora.item_space.errors import RecAgoraError, RunPaused
 
 RoundCallback = Callable[[int, dict[str, float]], None]
 # LangGraph counts every node step; a 1000-round episode of ~8 nodes stays far below.
 RECURSION_LIMIT = 100_000
+# A step's checkpoint is saved before the next step starts (see the module docstring).
+DURABILITY = "sync"
+INTERRUPTED = "interrupted (Ctrl-C or a stop signal)"
+
+
+class EpisodeIncomplete(RecAgoraError):
+    """The graph stopped although the episode had not reached its end."""
 
 
 @dataclass
@@ -55,6 +85,7 @@ class RunResult:
     status: str  # "finished" | "paused"
     summary: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+    exit_code: int = 0  # what the CLI exits with (a pause: the cause's code, 3 by default)
 
 
 class FolderSink:
@@ -83,15 +114,26 @@ def start_run(
 ) -> RunResult:
     """Create a run folder for `config` (a scenario config with `scenario` and `seed`) and run it."""
     spec = get_scenario(config.scenario)
-    folder = RunFolder.create(runs_root(runs_dir), spec.name, config_to_dict(config))
-    save_config(config, folder.config_path)
-    manifest = build_manifest(spec.name, config.seed, argv)
-    manifest["scenario_version"] = spec.version
-    folder.write_json(folder.manifest_path, manifest)
-    services = RunServices(sink=None, llm=llm, extras=scenario_extras(config, extras or {}))
-    return asyncio.run(
-        _execute(spec, config, folder, resume=False, services=services, on_round=on_round)
-    )
+    root = runs_root(runs_dir)
+    discard = _discarder(root)
+    folder = RunFolder.create(root, spec.name, config_to_dict(config))
+    lock = RunLock(folder)
+    try:
+        lock.acquire()
+        save_config(config, folder.config_path)
+        manifest = build_manifest(spec.name, config.seed, argv)
+        manifest.update(run_id=new_run_id(), scenario_version=spec.version)
+        folder.write_json(folder.manifest_path, manifest)
+        services = _services(config, folder, llm, extras)
+        return asyncio.run(
+            _execute(spec, config, folder, services=services, on_round=on_round, discard=discard)
+        )
+    except BaseException:
+        if not folder.manifest_path.is_file():  # failed before the run existed
+            discard(folder)
+        raise
+    finally:
+        lock.release()
 
 
 def resume_run(
@@ -102,15 +144,21 @@ def resume_run(
     on_round: RoundCallback | None = None,
     extras: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Continue a paused or killed run from its last checkpoint (same folder, same events file)."""
+    """Continue a paused or killed run from its last checkpoint (same folder, same events file).
+
+    A finished run is reported as it stands; nothing in its folder is rewritten.
+    """
     folder = RunFolder.open(run, runs_root(runs_dir))
-    saved = folder.read_config()
-    spec = get_scenario(saved["scenario"])
-    config = build_config(spec.config_cls, flatten_mapping(saved))
-    services = RunServices(sink=None, llm=llm, extras=scenario_extras(config, extras or {}))
-    return asyncio.run(
-        _execute(spec, config, folder, resume=True, services=services, on_round=on_round)
-    )
+    with RunLock(folder):
+        saved, manifest = folder.read_config(), folder.read_manifest()
+        spec = get_scenario(_saved_scenario(folder, saved))
+        if manifest.get("status") == "finished" and asyncio.run(_checkpoint_done(spec, folder)):
+            return RunResult(folder, "finished", folder.read_summary(), message="already finished")
+        config = build_config(spec.config_cls, flatten_mapping(saved))
+        services = _services(config, folder, llm, extras)
+        return asyncio.run(
+            _execute(spec, config, folder, services=services, on_round=on_round, discard=None)
+        )
 
 
 def load_scenario_config(scenario: str) -> type:
@@ -118,22 +166,57 @@ def load_scenario_config(scenario: str) -> type:
     return get_scenario(scenario).config_cls
 
 
+def _services(config: Any, folder: RunFolder, llm: Any, extras: dict | None) -> RunServices:
+    return RunServices(
+        sink=None,
+        llm=llm,
+        extras=scenario_extras(config, extras or {}),
+        ledger_path=folder.ledger_path,
+    )
+
+
+def _discarder(root: Path) -> Callable[[RunFolder], None]:
+    """Removes a run folder made for input that turned out bad, and the runs root too
+    when this call created it (bad input leaves nothing behind)."""
+    root_existed = root.exists()
+
+    def discard(folder: RunFolder) -> None:
+        shutil.rmtree(folder.path, ignore_errors=True)
+        if not root_existed:
+            with suppress(OSError):  # not empty: another run appeared meanwhile
+                root.rmdir()
+
+    return discard
+
+
+def _saved_scenario(folder: RunFolder, saved: dict[str, Any]) -> str:
+    scenario = saved.get("scenario")
+    if not isinstance(scenario, str):
+        raise RunFolderError(f"{folder.config_path} names no scenario; the run cannot be resumed")
+    return scenario
+
+
 async def _execute(
     spec: ScenarioSpec,
     config: Any,
     folder: RunFolder,
     *,
-    resume: bool,
     services: RunServices,
     on_round,
+    discard: Callable[[RunFolder], None] | None,
 ) -> RunResult:
+    """Prepare the episode and drive it; `discard` is set for a new run (bad input found
+    while preparing removes the half-made folder), None for a resume."""
+    resume = discard is None
     log = EventLog(folder.events_path)
     services.sink = FolderSink(log, on_round)
+    if resume:
+        await _check_checkpoint(spec, folder, log)
     try:
         episode = spec.prepare(config, services)
     except BaseException:
-        if not resume:  # bad input found while preparing: leave no half-made run folder behind
-            shutil.rmtree(folder.path, ignore_errors=True)
+        if discard is not None:
+            discard(folder)
         raise
     log.write_once(
         {
@@ -141,14 +224,16 @@ async def _execute(
             "rounds_on_disk": sorted(log.complete_rounds),
         }
     )
-    status, message = "running", ""
+    status, message, exit_code = "running", "", 0
     try:
         await _drive(spec, folder, episode, resume)
         status = "finished"
-    except (EpisodePaused, KeyboardInterrupt, asyncio.CancelledError) as pause:
+    except (RunPaused, KeyboardInterrupt, asyncio.CancelledError) as pause:
+        reason = str(pause) if isinstance(pause, RunPaused) else INTERRUPTED
+        exit_code = pause.exit_code if isinstance(pause, RunPaused) else 3
         status = "paused"
-        message = f"{pause or 'interrupted'}; resume with: recagora run --resume {folder.name}"
-        log.write_once({"kind": "run_paused", "reason": str(pause) or "interrupted"})
+        message = f"{reason}; resume with: recagora run --resume {folder.name}"
+        log.write_once({"kind": "run_paused", "reason": reason})
     except Exception as error:
         status = "failed"
         log.write_once({"kind": "run_failed", "error": f"{type(error).__name__}: {error}"})
@@ -157,39 +242,69 @@ async def _execute(
         episode.close()
         summary = _finalize(folder, episode, status, spec.round_plots or ROUND_PLOTS)
     log.write_once({"kind": f"run_{status}"})
-    return RunResult(folder=folder, status=status, summary=summary, message=message)
+    return RunResult(folder, status, summary, message, exit_code)
 
 
-async def _drive(spec: ScenarioSpec, folder: RunFolder, episode: Episode, resume: bool) -> None:
-    """Run (or continue) the episode's checkpoint thread to its end."""
+def _thread(folder: RunFolder) -> dict[str, Any]:
+    return {"configurable": {"thread_id": folder.run_id()}, "recursion_limit": RECURSION_LIMIT}
+
+
+@asynccontextmanager
+async def _compiled(spec: ScenarioSpec, folder: RunFolder):
+    """The scenario's graph compiled with the run's checkpointer (open for the block)."""
     import aiosqlite
 
     from recagora.experiments.runner.checkpoints import LatestSqliteSaver
 
-    thread = {"configurable": {"thread_id": folder.name}, "recursion_limit": RECURSION_LIMIT}
     async with aiosqlite.connect(str(folder.checkpoint_path)) as connection:
         # pickle, not msgpack: the state holds frozen dataclasses of tuples and numpy
         # arrays that must come back with their exact types after a resume (msgpack
         # turns tuples into lists). The file is written and read only by this run.
         saver = LatestSqliteSaver(connection, serde=pickle)
-        graph = spec.build_graph().compile(checkpointer=saver)
-        start = await _graph_input(graph, thread, episode.initial_state, resume)
-        if start is not _ALREADY_DONE:
-            await graph.ainvoke(start, thread, context=episode.context)
+        yield spec.build_graph().compile(checkpointer=saver)
 
 
-_ALREADY_DONE = object()
+async def _drive(spec: ScenarioSpec, folder: RunFolder, episode: Episode, resume: bool) -> None:
+    """Run (or continue) the episode's checkpoint thread until the episode says it is done."""
+    thread = _thread(folder)
+    async with _compiled(spec, folder) as graph:
+        start = episode.initial_state
+        if resume and (await graph.aget_state(thread)).values:
+            start = None  # continue the thread: saved writes are applied, the rest runs
+        await graph.ainvoke(start, thread, context=episode.context, durability=DURABILITY)
+        values = (await graph.aget_state(thread)).values
+    if not values.get("done"):
+        raise EpisodeIncomplete(
+            f"the episode of run {folder.name!r} stopped at round {values.get('round')} "
+            "before its end (a bug: please report it with the run folder)"
+        )
 
 
-async def _graph_input(graph: Any, thread: dict, initial_state: dict, resume: bool) -> Any:
-    """None continues the checkpoint; the initial state starts fresh (also when a resumed
-    run was killed before its first checkpoint)."""
-    if not resume:
-        return initial_state
-    snapshot = await graph.aget_state(thread)
-    if not snapshot.values:
-        return initial_state
-    return None if snapshot.next else _ALREADY_DONE
+async def _checkpoint_done(spec: ScenarioSpec, folder: RunFolder) -> bool:
+    """Whether the run's checkpoint says the episode ended (False if it cannot be read)."""
+    try:
+        async with _compiled(spec, folder) as graph:
+            return bool((await graph.aget_state(_thread(folder))).values.get("done"))
+    except Exception:  # unreadable: the caller then resumes, which reports the damage
+        return False
+
+
+async def _check_checkpoint(spec: ScenarioSpec, folder: RunFolder, log: EventLog) -> None:
+    """Refuse (one line, nothing rewritten) a resume whose checkpoint is damaged or is
+    missing although rounds are on disk (a fresh start would redo them)."""
+    try:
+        async with _compiled(spec, folder) as graph:
+            values = (await graph.aget_state(_thread(folder))).values
+    except Exception as error:
+        raise RunFolderError(
+            f"{folder.checkpoint_path} is unreadable ({type(error).__name__}); "
+            "the run cannot be resumed"
+        ) from None
+    if not values and log.complete_rounds:
+        raise RunFolderError(
+            f"run {folder.name!r} has {len(log.complete_rounds)} rounds on disk but no "
+            "checkpoint for its run id; it cannot be resumed"
+        )
 
 
 def _finalize(
