@@ -169,3 +169,24 @@ def test_resuming_a_finished_run_rewrites_nothing(reference, hashing_space):
     after = {p.name: p.stat().st_mtime_ns for p in clean.iterdir() if p.is_file()}
     changed = {name for name in before if before[name] != after.get(name)}
     assert changed <= {"run.lock"}, changed
+
+
+def test_a_damaged_checkpoint_is_one_error_and_rewrites_nothing(reference, hashing_space, tmp_path):
+    import shutil
+
+    from recagora.experiments.runner.folder import RunFolderError
+
+    clean, _ = reference
+    copy = Path(shutil.copytree(clean, tmp_path / "copy"))
+    manifest = RunFolder(copy).read_manifest()
+    RunFolder(copy).write_json(copy / "manifest.json", {**manifest, "status": "paused"})
+    for name in ("checkpoint.sqlite-wal", "checkpoint.sqlite-shm"):
+        (copy / name).unlink(missing_ok=True)
+    (copy / "checkpoint.sqlite").write_bytes(b"this is not a database" * 100)
+    before = {p.name: p.read_bytes() for p in copy.iterdir() if p.is_file()}
+    with pytest.raises(RunFolderError, match="checkpoint.sqlite is unreadable"):
+        resume_run(copy, extras={"space": hashing_space})
+    after = {p.name: p.read_bytes() for p in copy.iterdir() if p.is_file()}
+    assert {k: v for k, v in after.items() if k != "run.lock"} == {
+        k: v for k, v in before.items() if k != "run.lock"
+    }

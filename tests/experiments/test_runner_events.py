@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from recagora.experiments.runner.events import EventLog, read_events, round_events
+import pytest
+
+from recagora.experiments.runner.events import (
+    CorruptEventLog,
+    EventLog,
+    read_events,
+    round_events,
+)
 
 
 def _events(round_index: int, n: int = 3) -> list[dict]:
@@ -48,3 +55,39 @@ def round_events_of_clean_run(path):
     log.write_round(0, _events(0))
     log.write_round(1, _events(1))
     return round_events(path)
+
+
+def test_a_damaged_line_before_the_end_is_refused_and_nothing_is_cut(tmp_path):
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path)
+    log.write_round(0, _events(0))
+    log.write_round(1, _events(1))
+    lines = path.read_text().splitlines(keepends=True)
+    lines[2] = '{"seq": 2, "round": 0, "sta\n'  # damaged in the middle, not torn by a kill
+    path.write_text("".join(lines))
+    before = path.read_bytes()
+    with pytest.raises(CorruptEventLog, match="line 3"):
+        EventLog(path)
+    assert path.read_bytes() == before  # the later rounds are still there
+    with pytest.raises(CorruptEventLog, match="line 3"):
+        list(read_events(path))
+
+
+def test_a_torn_last_line_is_skipped_by_readers_and_repaired_by_the_writer(tmp_path):
+    path = tmp_path / "events.jsonl"
+    EventLog(path).write_round(0, _events(0))
+    with path.open("ab") as handle:
+        handle.write(b'{"seq": 4, "kind": "run_fin')
+    assert [e["seq"] for e in read_events(path)] == [0, 1, 2, 3]
+    reopened = EventLog(path)
+    assert reopened.complete_rounds == {0}
+    assert path.read_bytes().endswith(b"\n")
+    assert [e["seq"] for e in read_events(path)] == [0, 1, 2, 3]
+
+
+def test_binary_garbage_as_the_last_line_is_a_torn_line(tmp_path):
+    path = tmp_path / "events.jsonl"
+    EventLog(path).write_round(0, _events(0))
+    with path.open("ab") as handle:
+        handle.write(b"\xff\xfe\x00garbage\n")
+    assert EventLog(path).complete_rounds == {0}
