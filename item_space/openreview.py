@@ -118,7 +118,9 @@ def venue_year_from_name(path: Path) -> tuple[str | None, int | None]:
     return match.group(1), year + 2000 if year < 100 else year
 
 
-def find_columns(frame: pd.DataFrame, wanted: dict, required: tuple, path: Path) -> dict:
+def find_columns(
+    frame: pd.DataFrame, wanted: dict, required: tuple, path: Path, hint: str = ""
+) -> dict:
     """{field: column or None}, matching names in any case; one-line error for a missing one."""
     by_lower = {str(c).lower(): str(c) for c in frame.columns}
     found = {
@@ -130,7 +132,7 @@ def find_columns(frame: pd.DataFrame, wanted: dict, required: tuple, path: Path)
         expected = {name: list(wanted[name]) for name in missing}
         raise DatasetError(
             f"{path.name}: no column for {missing} (expected one of {expected}, any case); "
-            f"its columns are {[str(c) for c in frame.columns]}"
+            f"its columns are {[str(c) for c in frame.columns]}{hint}"
         )
     return found
 
@@ -189,10 +191,11 @@ def _undecided_note(rows: list[dict], name: str) -> list[str]:
 def load_targets(source: OpenReviewSource) -> tuple[Catalog, PaperLoadReport, str]:
     """(target catalog, report, label kind) of one submissions table."""
     path = Path(source.submissions)
-    venue, year = _identity(source, path)
     frame = read_table(path)
+    venue, year = _identity(source, path)
     required = ("id", "title", "abstract") + (() if source.reviews else ("decision",))
-    columns = find_columns(frame, SUBMISSION_COLUMNS, required, path)
+    hint = "" if source.reviews else "; without a reviews file the labels are the decisions"
+    columns = find_columns(frame, SUBMISSION_COLUMNS, required, path, hint)
     ratings = mean_ratings(source.reviews) if source.reviews else None
     date = source.date or venue_date(venue, year)
     rows = _target_rows(frame, columns, f"{venue} {year}", date, year, ratings)

@@ -60,8 +60,15 @@ def save_checkpoint(trainer: BaseTrainer, folder: Path) -> Path:
     return folder
 
 
+MANIFEST_KEYS = ("method", "step", "catalog", "n_items", "fingerprint", "config")
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of a checkpoint folder (or of a run folder holding one)."""
+    """The manifest of a checkpoint folder (or of a run folder holding one).
+
+    Raises:
+        ModelError: no checkpoint there, or a policy.json that is not a checkpoint manifest.
+    """
     folder = Path(folder)
     if (folder / CHECKPOINT_DIR / MANIFEST).is_file():
         folder = folder / CHECKPOINT_DIR
@@ -69,14 +76,56 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise ModelError(
             f"{str(folder)!r} is not a checkpoint (no {MANIFEST}); pass a run folder from `recagora train`"
         )
-    manifest = json.loads((folder / MANIFEST).read_text())
+    path = folder / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _corrupt(path, type(error).__name__) from None
+    if not isinstance(manifest, dict):
+        raise _corrupt(path, "not a JSON object")
+    missing = [key for key in MANIFEST_KEYS if key not in manifest]
+    if missing or not isinstance(manifest["config"], dict):
+        raise _corrupt(path, f"missing {', '.join(missing) or 'config mapping'}")
     manifest["folder"] = str(folder)
     return manifest
+
+
+def verify_checkpoint(folder: Path) -> dict[str, Any]:
+    """The manifest, after checking that the weights (and tiny-GPT tokenizer) are readable.
+
+    Reads only the safetensors header and the tokenizer JSON, so a corrupt checkpoint
+    is refused before a dataset or a model is loaded.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    manifest = read_manifest(folder)
+    weights = Path(manifest["folder"]) / WEIGHTS
+    if not weights.is_file():
+        raise _corrupt(weights, "missing")
+    try:
+        with safe_open(str(weights), framework="pt") as handle:
+            handle.keys()
+    except (SafetensorError, OSError) as error:
+        raise _corrupt(weights, str(error).splitlines()[0] or type(error).__name__) from None
+    tokenizer = Path(manifest["folder"]) / TOKENIZER
+    if tokenizer.is_file():
+        try:
+            json.loads(tokenizer.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise _corrupt(tokenizer, type(error).__name__) from None
+    return manifest
+
+
+def _corrupt(path: Path, why: str) -> ModelError:
+    return ModelError(
+        f"checkpoint file {str(path)!r} is unreadable ({why}); retrain, or restore it from a copy"
+    )
 
 
 def load_checkpoint(trainer: BaseTrainer, folder: Path) -> int:
     """Restore weights, optimizer and scheduler into `trainer`; return the step reached."""
     manifest = read_manifest(folder)
+    check_method(manifest, trainer.method)
     check_fingerprint(manifest, trainer.items.fingerprint)
     if trainer.backbone.is_tiny:
         tokenizer_json = (Path(manifest["folder"]) / TOKENIZER).read_text()
@@ -89,6 +138,15 @@ def load_checkpoint(trainer: BaseTrainer, folder: Path) -> int:
     trainer.optimizer.load_state_dict(state["optimizer"])
     trainer.scheduler.load_state_dict(state["scheduler"])
     return int(manifest["step"])
+
+
+def check_method(manifest: dict[str, Any], method: str) -> None:
+    """Refuse to resume another method's checkpoint (Flower would load SFT's and train nothing)."""
+    if manifest["method"] != method:
+        raise ModelError(
+            f"{str(Path(manifest['folder']).parent)!r} holds a {manifest['method']} checkpoint; "
+            f"train {method} into another output_dir (or remove that one)"
+        )
 
 
 def check_fingerprint(manifest: dict[str, Any], fingerprint: str) -> None:

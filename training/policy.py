@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 from recagora.item_space.recommender import Ranking
 from recagora.item_space.types import Catalog, UserHistory
 from recagora.training.backbones import Backbone, restore_backbone
-from recagora.training.checkpoints import TOKENIZER, WEIGHTS, check_fingerprint, read_manifest
+from recagora.training.checkpoints import TOKENIZER, WEIGHTS, check_fingerprint, verify_checkpoint
 from recagora.training.configs import from_dict
 from recagora.training.data import PromptConfig, encode_prompts
 from recagora.training.decoding import constrained_beam_search
@@ -51,19 +51,11 @@ class GenerativeRecommender:
         """Rebuild the policy of a run folder (or checkpoint folder) for `catalog`.
 
         Raises:
-            ModelError: not a checkpoint, or trained on another catalog.
+            ModelError: not a checkpoint, unreadable files, or trained on another catalog.
+            ConfigError: the manifest's config is not a trainer config.
         """
-        from recagora.training.trainer_base import TrainerConfig
-
-        manifest = read_manifest(Path(checkpoint))
-        config = from_dict(
-            TrainerConfig,
-            {
-                k: v
-                for k, v in manifest["config"].items()
-                if k in TrainerConfig.__dataclass_fields__
-            },
-        )
+        manifest = verify_checkpoint(Path(checkpoint))
+        config = policy_config(manifest)
         folder = Path(manifest["folder"])
         tokenizer_json = (
             (folder / TOKENIZER).read_text() if (folder / TOKENIZER).is_file() else None
@@ -129,3 +121,14 @@ class GenerativeRecommender:
 
     def _to_items(self, units: np.ndarray) -> np.ndarray:
         return np.where(units >= 0, self.items.unit_item[np.clip(units, 0, None)], -1)
+
+
+def policy_config(manifest: dict):
+    """The shared `TrainerConfig` part of a checkpoint manifest's config (checked like --set).
+
+    Method-only fields (Flower's theta, ...) are dropped: ranking does not use them.
+    """
+    from recagora.training.trainer_base import TrainerConfig
+
+    shared = TrainerConfig.__dataclass_fields__
+    return from_dict(TrainerConfig, {k: v for k, v in manifest["config"].items() if k in shared})

@@ -30,6 +30,13 @@ def trainer_class(method: str):
     return getattr(importlib.import_module(module), attribute)
 
 
+def trainer_config(
+    method: str, config_path: str | Path | None = None, overrides: Sequence[str] = ()
+):
+    """The checked config of `method` (defaults < YAML < overrides), built before any data loads."""
+    return load_config(trainer_class(method).config_class, config_path, None, overrides)
+
+
 def make_trainer(
     method: str,
     catalog: Catalog,
@@ -44,7 +51,7 @@ def make_trainer(
     any step runs; the resolved config is written to the run folder.
     """
     cls = trainer_class(method)
-    config = load_config(cls.config_class, config_path, None, overrides)
+    config = trainer_config(method, config_path, overrides)
     trainer = cls(config, catalog, list(train), **trainer_kwargs)
     trainer.output_dir.mkdir(parents=True, exist_ok=True)
     save_config(config, trainer.output_dir / "config.yaml")

@@ -1,7 +1,7 @@
 """TriRec's three roles (user, item, platform), each with an LLM and a surrogate implementation.
 
-Pick implementations with `recagora.agents.registry.parse_agent_spec("user=surrogate,item=llm")`
-and `resolve(role, impl)`. Every role is PURE: state in, new state + events out; no file
+Pick implementations with `recagora.agents.registry.parse_agent_spec("item=llm", default)`
+(default: TriRec's `DEFAULT_AGENTS`) and `resolve(role, impl)`. Every role is PURE: state in, new state + events out; no file
 I/O, no LangGraph. All arrays are aligned with `idx` (m,) = cohort rows handled this call.
 
 Setup (once per episode)::

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import typer
 
+from recagora.experiments.cli.checks import check_output_dir
+from recagora.item_space.errors import DatasetError, did_you_mean
+
 app = typer.Typer(
     help="Inspect datasets: list the registered ones, summarise one with its popularity curve.",
     no_args_is_help=True,
@@ -69,9 +72,12 @@ def show_command(
     from recagora.item_space.datasets.report import dataset_report
     from recagora.item_space.popularity import save_popularity_curve
 
+    _check_show_options(format, protocol, max_history)
+    if out is not None:
+        check_output_dir(out, "--out")
     dataset = load_dataset(name_or_path, format=format)
+    folder = out if out is not None else check_output_dir(Path("runs/data") / dataset.name, "--out")
     report, counts = dataset_report(dataset, protocol=protocol, max_history=max_history)
-    folder = out if out is not None else Path("runs") / "data" / dataset.name
     summary = json.dumps(report, indent=2)  # serialise before writing anything
     png = save_popularity_curve(
         counts, folder / "popularity.png", title=f"{dataset.name}: item popularity"
@@ -80,6 +86,23 @@ def show_command(
     console = Console()
     console.print(_report_table(report))
     console.print(f"popularity curve: {png}")
+
+
+def _check_show_options(format: str | None, protocol: str, max_history: int | None) -> None:
+    """The options of `data show`, checked before the dataset is parsed."""
+    from recagora.item_space.datasets.dataset import PROTOCOLS
+    from recagora.item_space.datasets.registry import FORMATS
+
+    if format is not None and format not in FORMATS:
+        raise DatasetError(
+            f"unknown dataset format {format!r}{did_you_mean(format, FORMATS)}; formats: {', '.join(FORMATS)}"
+        )
+    if protocol not in PROTOCOLS:
+        raise DatasetError(
+            f"unknown split protocol {protocol!r}{did_you_mean(protocol, PROTOCOLS)}; use one of {', '.join(PROTOCOLS)}"
+        )
+    if max_history is not None and max_history < 1:
+        raise DatasetError(f"--max-history {max_history} must be >= 1 (leave it out for all)")
 
 
 def _report_table(report: dict):

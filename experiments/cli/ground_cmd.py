@@ -6,6 +6,9 @@ import typer
 
 from recagora.item_space.errors import IndexError_
 
+# A table of more rows than this is not read; the index would still gather them all.
+MAX_K = 1000
+
 
 def ground(
     dataset: str = typer.Argument(..., help="Registered dataset name (e.g. ml-100k) or a path."),
@@ -21,14 +24,17 @@ def ground(
         raise IndexError_(
             "the query text is empty: give some text to ground, e.g. 'a space adventure'"
         )
-    if k < 1:
-        raise IndexError_(f"-k must be at least 1, got {k}")
+    if not 1 <= k <= MAX_K:
+        raise IndexError_(f"-k must be in 1..{MAX_K} (items shown), got {k}")
+    if min_score is not None and not -1.0 <= min_score <= 1.0:
+        raise IndexError_(f"--min-score {min_score} must be a cosine similarity in [-1, 1]")
     from recagora.item_space.datasets import load_dataset
     from recagora.item_space.index import IndexConfig
     from recagora.item_space.space import ItemSpace
 
     config = IndexConfig(kind=index_kind)
     catalog = load_dataset(dataset).catalog
+    k = min(k, len(catalog))
     space = ItemSpace.build(catalog, index_config=config)
     _print_grounding(space.ground(text, k=k, min_score=min_score), catalog.name, text)
 

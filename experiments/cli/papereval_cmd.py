@@ -14,6 +14,9 @@ from typing import Annotated
 
 import typer
 
+from recagora.experiments.cli.checks import check_local_model, check_output_dir
+from recagora.item_space.errors import ConfigError
+
 app = typer.Typer(
     help="PaperEval: paper corpora and the trainable paper scorer.", no_args_is_help=True
 )
@@ -46,6 +49,10 @@ def _corpus(data, submissions, reviews, venue, year, concurrent_dir):
     from recagora.item_space.papers import load_iclr_openreview
 
     if submissions is None:
+        if data is not None and not Path(data).is_dir():
+            raise ConfigError(
+                f"--data {str(data)!r} is not a folder; give an iclr-openreview folder"
+            )
         return load_iclr_openreview(data)
     source = OpenReviewSource(
         submissions=str(submissions), reviews=str(reviews or ""), venue=venue, year=year,
@@ -98,12 +105,15 @@ def train_scorer(
 
     flags = {"loss": loss, "backbone": backbone, "references": references, "seed": seed}
     config = load_config(PaperScorerConfig, None, flags, overrides or [])
+    _check_scorer_config(config)  # bad settings are refused before the corpus is read
+    folder = check_output_dir(
+        out
+        or Path("runs") / "papereval-scorer" / f"{loss}-{backbone.replace('/', '_')}-seed{seed}",
+        "--out",
+    )
     corpus = _corpus(data, submissions, reviews, venue, year, concurrent_dir)
     trainer, result, split = train_paper_scorer(config, corpus)
     by_decision = test_decision_metrics(trainer, split, corpus)
-    folder = (
-        out or Path("runs") / "papereval-scorer" / f"{loss}-{backbone.replace('/', '_')}-seed{seed}"
-    )
     folder.mkdir(parents=True, exist_ok=True)
     trainer.save(folder / "scorer.pt")
     report = {"config": config.to_dict(), "labels": corpus.labels, "best_epoch": result.best_epoch,
@@ -160,3 +170,21 @@ def baseline(
     report = random_order_baseline(relevance, random_orders, seed=config.seed)
     rounded = {k: {s: round(v, 4) for s, v in row.items()} for k, row in report.items()}
     typer.echo(json.dumps({"papers": len(chosen), "labels": corpus.labels, "orders": random_orders, **rounded}))  # fmt: skip
+
+
+# Each reference adds a paper's title and abstract to an input that is cut at
+# max_tokens anyway: more than this only costs retrieval time and memory.
+MAX_REFERENCES = 100
+SCORER_BACKBONES = ("minilm", "hashing", "smollm2")
+
+
+def _check_scorer_config(config) -> None:
+    """Bounds of the scorer settings, checked before the corpus is read or a backbone loaded."""
+    if not 0 <= config.references <= MAX_REFERENCES:
+        raise ConfigError(f"--references {config.references} must be in 0..{MAX_REFERENCES}")
+    if config.seed < 0:
+        raise ConfigError(f"--seed {config.seed} must be >= 0")
+    for name in ("epochs", "hidden_dim", "max_tokens"):
+        if getattr(config, name) < 1:
+            raise ConfigError(f"{name} must be >= 1, got {getattr(config, name)}")
+    check_local_model(config.backbone, SCORER_BACKBONES, "--backbone")

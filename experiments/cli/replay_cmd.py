@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from recagora.item_space.errors import ConfigError
+
 
 def replay(
     run: str = typer.Argument(..., help="Run folder name, unique prefix or path."),
@@ -26,6 +28,8 @@ def replay(
     from recagora.experiments.runner.folder import RunFolder, runs_root
     from recagora.experiments.runner.replay import replay_events
 
+    if round_index is not None and round_index < 1:
+        raise ConfigError(f"--round {round_index} must be >= 1 (rounds are numbered from 1)")
     folder = RunFolder.open(run, runs_root(runs_dir))
     console = Console()
     wait = (

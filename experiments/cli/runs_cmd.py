@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from recagora.item_space.errors import ConfigError, RecAgoraError
+
 app = typer.Typer(
     help="List and inspect run folders; list scenarios and their config fields.",
     no_args_is_help=True,
@@ -28,13 +30,31 @@ def list_command(
     table.add_column("run", no_wrap=True)
     for column in ("status", "rounds", "ndcg@10", "dgu", "exposure_gini"):
         table.add_column(column)
-    for folder in list_runs(runs_dir):
-        manifest, overall = folder.read_manifest(), folder.read_summary().get("overall", {})
-        metrics = [
-            _fmt(overall.get(key)) for key in ("rounds_done", "ndcg@10", "dgu", "exposure_gini")
-        ]
-        table.add_row(folder.name, manifest.get("status", "?"), *metrics)
+    for folder in list_runs(_existing_root(runs_dir)):
+        table.add_row(folder.name, *_list_row(folder))
     Console().print(table)
+
+
+def _list_row(folder) -> list[str]:
+    """status and headline metrics; one unreadable run shows as such, the others still list."""
+    try:
+        manifest, summary = folder.read_manifest(), folder.read_summary()
+        overall = summary.get("overall", {}) if isinstance(summary, dict) else {}
+        status = manifest.get("status", "?") if isinstance(manifest, dict) else "?"
+    except (RecAgoraError, ValueError, OSError) as error:  # corrupt JSON, binary, unreadable
+        return [f"unreadable ({type(error).__name__})", "-", "-", "-", "-"]
+    keys = ("rounds_done", "ndcg@10", "dgu", "exposure_gini")
+    return [str(status), *(_fmt(overall.get(key)) for key in keys)]
+
+
+def _existing_root(runs_dir: Path | None) -> Path:
+    """The runs root; a path that exists but is not a folder is refused (not listed as empty)."""
+    from recagora.experiments.runner.folder import runs_root
+
+    root = runs_root(runs_dir)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"runs folder {str(root)!r} is a file; point --runs-dir at a folder")
+    return root
 
 
 @app.command("show")
@@ -46,10 +66,10 @@ def show_command(
     from rich.console import Console
     from rich.table import Table
 
-    from recagora.experiments.runner.folder import RunFolder, runs_root
+    from recagora.experiments.runner.folder import RunFolder
     from recagora.experiments.runner.outputs import metrics_frame
 
-    folder = RunFolder.open(run, runs_root(runs_dir))
+    folder = RunFolder.open(run, _existing_root(runs_dir))
     console, manifest = Console(), folder.read_manifest()
     console.print(
         f"[bold]{folder.name}[/]  status={manifest.get('status')}  seed={manifest.get('seed')}  commit={manifest.get('git_commit')}"

@@ -6,6 +6,13 @@ from pathlib import Path
 
 import typer
 
+from recagora.experiments.cli.checks import (
+    check_local_model,
+    check_output_dir,
+    check_output_file,
+)
+from recagora.item_space.errors import ConfigError, did_you_mean
+
 
 def _split(dataset: str, split: str):
     from recagora.item_space.datasets import load_dataset
@@ -39,16 +46,59 @@ def train(
     if method == "papereval-scorer":
         _train_paper_scorer(backbone, set_, output_dir)
         return
-    from recagora.training.registry import make_trainer
+    from recagora.training.registry import make_trainer, trainer_config
 
-    loaded, samples = _split(dataset, split)
-    overrides = list(set_)
+    out = check_output_dir(output_dir or Path("runs/train") / method, "--output-dir")
+    overrides = [*set_, f"output_dir={out}"]
     if backbone:
         overrides.append(f"backbone.name={backbone}")
-    overrides.append(f"output_dir={output_dir or Path('runs/train') / method}")
+    # Everything the command line says is checked before the dataset is parsed.
+    settings = trainer_config(method, config, overrides)
+    _check_backbone(settings.backbone.name)
+    _check_resumable(out, method, settings)
+    _check_protocol(split)
+    loaded, samples = _split(dataset, split)
+    _check_batch(settings.batch_size, len(samples.train))
     trainer = make_trainer(method, loaded.catalog, samples.train, config, overrides)
+    start = _checkpoint_step(out)
     run_dir = trainer.train()
-    typer.echo(f"trained {method} for {trainer.step} steps: {run_dir}")
+    typer.echo(f"trained {method} from step {start} to {trainer.step}: {run_dir}")
+
+
+def _check_protocol(split: str) -> None:
+    from recagora.item_space.datasets.dataset import PROTOCOLS
+
+    if split not in PROTOCOLS:
+        raise ConfigError(
+            f"--split {split!r} is unknown{did_you_mean(split, PROTOCOLS)}; use one of {', '.join(PROTOCOLS)}"
+        )
+
+
+def _check_backbone(name: str) -> None:
+    from recagora.training.backbones import BUILTIN_BACKBONES
+
+    check_local_model(name, BUILTIN_BACKBONES, "backbone")
+
+
+def _check_resumable(out: Path, method: str, settings) -> None:
+    """An existing checkpoint in `out` must be readable and of the same method."""
+    from recagora.training.checkpoints import CHECKPOINT_DIR, check_method, verify_checkpoint
+
+    if settings.resume and (out / CHECKPOINT_DIR).is_dir():
+        check_method(verify_checkpoint(out), method)
+
+
+def _checkpoint_step(out: Path) -> int:
+    from recagora.training.checkpoints import CHECKPOINT_DIR, read_manifest
+
+    return int(read_manifest(out)["step"]) if (out / CHECKPOINT_DIR).is_dir() else 0
+
+
+def _check_batch(batch_size: int, n_train: int) -> None:
+    if batch_size > n_train:
+        raise ConfigError(
+            f"batch_size {batch_size} exceeds the {n_train} training samples; lower batch_size"
+        )
 
 
 def _train_paper_scorer(backbone: str | None, overrides: list[str], output_dir: Path | None):
@@ -88,10 +138,13 @@ def evaluate(
     """HR/NDCG@1,3,5,10, DGU/MGU, entropy, TTR, distinct and invalid counts on the test split."""
     import json
 
-    from recagora.training.checkpoints import read_manifest
+    from recagora.training.checkpoints import verify_checkpoint
     from recagora.training.evaluation import evaluate_checkpoint, pick_samples, write_report
 
-    read_manifest(checkpoint)  # a bad path fails before the dataset loads
+    manifest = verify_checkpoint(checkpoint)  # a bad checkpoint fails before the dataset loads
+    _check_evaluate_options(manifest, max_samples, seed, num_beams)
+    _check_protocol(split)
+    report_path = check_output_file(out or Path(checkpoint) / "eval_test.json", "--out")
     loaded, samples = _split(dataset, split)
     test = pick_samples(samples.test, max_samples, seed)
     from rich.progress import Progress
@@ -106,6 +159,32 @@ def evaluate(
             num_beams,
             on_batch=lambda done: progress.advance(task, done),
         )
-    path = write_report(report, out or Path(checkpoint) / "eval_test.json")
+    path = write_report(report, report_path)
     typer.echo(json.dumps(report, indent=2))
     typer.echo(f"report: {path}")
+
+
+def _check_evaluate_options(manifest: dict, max_samples: int, seed: int, num_beams: int) -> None:
+    """Bounds checked against the checkpoint's manifest, before anything loads.
+
+    Beam search keeps (samples x beams) hypotheses over the whole vocabulary, so more
+    beams than the catalog has items is refused rather than allocated.
+    """
+    from recagora.training.policy import policy_config
+    from recagora.training.registry import TRAINERS
+
+    policy_config(manifest)  # a config that no longer loads is refused here, not after the data
+    if manifest["method"] not in TRAINERS:
+        raise ConfigError(
+            f"checkpoint {manifest['folder']!r} is of unknown method {manifest['method']!r}; "
+            f"known: {', '.join(TRAINERS)}"
+        )
+    n_items = int(manifest["n_items"])
+    if not 1 <= num_beams <= n_items:
+        raise ConfigError(
+            f"--num-beams {num_beams} must be in 1..{n_items} (the checkpoint's catalog size)"
+        )
+    if max_samples < 0:
+        raise ConfigError(f"--max-samples {max_samples} must be >= 0 (0 = every test sample)")
+    if seed < 0:
+        raise ConfigError(f"--seed {seed} must be >= 0")

@@ -13,7 +13,7 @@ from recagora.experiments.cli.main import main
         (["ground", "ml-10k", "a space adventure"], "did you mean 'ml-100k'"),
         (["ground", "ml-100k", ""], "query text is empty"),
         (["ground", "ml-100k", "   "], "query text is empty"),
-        (["ground", "ml-100k", "space", "-k", "0"], "-k must be at least 1"),
+        (["ground", "ml-100k", "space", "-k", "0"], "-k must be in 1..1000"),
         (["ground", "ml-100k", "space", "--index", "hnws"], "did you mean 'hnsw'"),
     ],
 )

@@ -128,8 +128,10 @@ def test_another_year_with_renamed_columns_and_text_ratings(tmp_path):
 def test_missing_decision_column_without_reviews_names_what_is_expected(tmp_path):
     table = tmp_path / "ICLR19_submissions.csv"
     table.write_text("PID,Title,Abstract\n1,t,a\n")
-    with pytest.raises(DatasetError, match=r"no column for \['decision'\].*its columns are"):
+    with pytest.raises(DatasetError, match=r"no column for \['decision'\].*without a reviews file"):
         load_openreview(OpenReviewSource(submissions=str(table)))
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_openreview(OpenReviewSource(submissions=str(tmp_path / "ICLR18_submissions.csv")))
 
 
 def test_a_file_name_without_year_needs_venue_and_year(tmp_path):
