@@ -7,6 +7,7 @@ import ast
 import importlib
 import json
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
@@ -46,6 +47,7 @@ def test_importing_registers_it_and_its_contract_holds(shop):
     assert "minimal-shop" in scenario_names() and get_scenario("minimal-shop") is shop.SPEC
     report = check_scenario(shop.SPEC, _config(shop))
     assert report.rounds == 3 and report.nodes_seen == ["show", "shop"]
+    assert all(f.metadata.get("help") for f in fields(shop.ShopConfig))
 
 
 def test_a_run_through_the_real_runner(shop, tmp_path):
