@@ -40,7 +40,7 @@ from recagora.environments.scenario import (
     ScenarioSpec,
     stage_rng,
 )
-from recagora.item_space.errors import DatasetError
+from recagora.item_space.errors import DatasetError, RecAgoraError
 
 
 def prepare_shop(config: ShopConfig, services: RunServices) -> Episode:
@@ -67,6 +67,8 @@ def prepare_shop(config: ShopConfig, services: RunServices) -> Episode:
 
 def _world(dataset, config: ShopConfig) -> tuple:
     """(items (N,), liked (U, N) bool, users (U,), popularity (N,)) from real ratings."""
+    if dataset.interactions is None:
+        raise DatasetError(f"{config.dataset}: the shop needs a dataset with rating events")
     frame = dataset.interactions.frame
     counts = frame["item"].value_counts(sort=False)
     items = counts.index.to_numpy()[np.lexsort((counts.index, -counts.to_numpy()))]
@@ -117,8 +119,6 @@ SPEC = register_scenario(
 if __name__ == "__main__":
     from recagora.experiments.runner.config import load_config
     from recagora.experiments.runner.runner import start_run
-
-    from recagora.item_space.errors import RecAgoraError
 
     try:
         config = load_config(ShopConfig, None, {}, sys.argv[1:])  # key=value overrides
