@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 from recagora.agents.registry import parse_agent_spec
@@ -143,11 +144,38 @@ class TrirecConfig:
         # item.mode and the re-ranking weights are checked by their own configs.
         k = self.platform.n_candidates
         _require(2 <= k <= 100, f"platform.n_candidates must be in 2..100, got {k}")
+        parse_roles(self.agents)  # an unknown role or implementation: refused before any work
+        _require_cohort_fits(self.cohort_size, self.max_history, k)
 
     @property
     def cohort_size(self) -> int:
         """Users in the episode: `population` when set, else `users`."""
         return self.population if self.population is not None else self.users
+
+
+def cohort_bytes(users: int, max_history: int, n_candidates: int) -> int:
+    """A LOWER bound on the memory a cohort of `users` holds during an episode, in bytes.
+
+    Per user: its key and tuple headers (~200 B), a history of up to `max_history`
+    items with their ratings (an 8-byte slot each in two tuples, plus a 24-byte float
+    object per rating), and per round the candidate ids, promotion ids and scores
+    (3 x 8 bytes per candidate, plus the same again while the next round is built).
+    The 100k-user benchmark (README) holds more than this; it only has to say when a
+    cohort CANNOT fit, before numpy is asked for the arrays.
+    """
+    history = max(max_history, 1)
+    return users * (200 + history * (8 + 8 + 24) + n_candidates * 3 * 8 * 2)
+
+
+def _require_cohort_fits(users: int, max_history: int, n_candidates: int) -> None:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    need = cohort_bytes(users, max_history, n_candidates)
+    fits = memory // max(need // users, 1)
+    _require(
+        need <= memory,
+        f"a cohort of {users:,} users needs at least {need / 2**30:,.1f} GiB but this machine "
+        f"has {memory / 2**30:,.1f} GiB; lower --population/--users to at most {fits:,}",
+    )
 
 
 def parse_roles(spec: str) -> dict[str, str]:
