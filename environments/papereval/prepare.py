@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from recagora.agents.evaluator import EvaluatorAgent, ScorerJudge
-from recagora.agents.papereval.feed import PostWriterAgent, SubscriberAgent, TemplatePostWriter
+from recagora.agents.papereval.feed import SubscriberAgent
+from recagora.agents.registry import resolve
 from recagora.environments.papereval.config import PaperEvalConfig
 from recagora.environments.papereval.state import PaperEvalContext
 from recagora.environments.scenario import Episode, RunServices, stage_rng
@@ -40,12 +40,12 @@ def prepare_papereval(config: PaperEvalConfig, services: RunServices) -> Episode
     ItemSpace.build(corpus.concurrent, embedder=embedder)  # sets corpus.concurrent.vectors
     target_vectors = embedder.embed([f"{i.title}. {i.text}" for i in corpus.targets.items])
     labels = paper_labels(corpus.targets)
-    evaluator = EvaluatorAgent(llm, config.evaluator) if config.role("evaluator") == "llm" else None
+    judge, writer = _judge(config, llm, extras), _post_writer(config, llm)
+    evaluator = judge if config.role("evaluator") == "llm" else None
     context = PaperEvalContext(
         config, corpus.targets, corpus.concurrent, target_vectors, paper_days(corpus.targets),
         paper_days(corpus.concurrent), normalise_labels(labels, np.nanmin(labels), np.nanmax(labels)),
-        embedder, evaluator, evaluator or ScorerJudge(_score_fn(config, extras)),
-        PostWriterAgent(llm) if config.role("post_writer") == "llm" else TemplatePostWriter(),
+        embedder, evaluator, judge, writer,
         _subscribers(corpus, embedder, config), [d for d in np.array_split(papers, config.rounds) if len(d)],
         services.sink, llm,
     )  # fmt: skip
@@ -62,6 +62,20 @@ def prepare_papereval(config: PaperEvalConfig, services: RunServices) -> Episode
         "done": False,
     }
     return Episode(context, state, info=info, closers=closers)
+
+
+def _judge(config: PaperEvalConfig, llm: Any, extras: dict[str, Any]) -> Any:
+    """The evaluator role from the agent registry: the LLM judge, or a trained scorer."""
+    judge_cls = resolve("evaluator", config.role("evaluator"))
+    if config.role("evaluator") == "llm":
+        return judge_cls(llm, config.evaluator)
+    return judge_cls(_score_fn(config, extras))
+
+
+def _post_writer(config: PaperEvalConfig, llm: Any) -> Any:
+    """The post-writer role from the agent registry (LLM posts or templates)."""
+    writer_cls = resolve("post_writer", config.role("post_writer"))
+    return writer_cls(llm) if config.role("post_writer") == "llm" else writer_cls()
 
 
 def load_corpus(config: PaperEvalConfig) -> PaperCorpus:

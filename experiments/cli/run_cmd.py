@@ -91,43 +91,50 @@ def _start(
     runs_dir: Path | None,
     quiet: bool,
 ) -> None:
+    from recagora.environments.registry import get_scenario
     from recagora.experiments.runner.config import load_config
-    from recagora.experiments.runner.runner import load_scenario_config, start_run
+    from recagora.experiments.runner.runner import start_run
 
-    config_cls = load_scenario_config(scenario)
-    config = load_config(config_cls, config_path, {**flags, "scenario": scenario}, overrides)
-    with _display(config.rounds if hasattr(config, "rounds") else 1, scenario, quiet) as display:
+    spec = get_scenario(scenario)
+    config = load_config(spec.config_cls, config_path, {**flags, "scenario": scenario}, overrides)
+    shown = spec.shown_metrics
+    with _display(getattr(config, "rounds", 1), scenario, quiet, shown) as display:
         result = start_run(
             config, runs_dir=runs_dir, argv=["recagora", *sys.argv[1:]], on_round=display.on_round
         )
-    _report(result, display.console)
+    _report(result, display.console, shown)
 
 
 def _resume(run_name: str, runs_dir: Path | None, quiet: bool) -> None:
+    from recagora.environments.registry import get_scenario
     from recagora.experiments.runner.folder import RunFolder, runs_root
     from recagora.experiments.runner.runner import resume_run
 
     folder = RunFolder.open(run_name, runs_root(runs_dir))
-    rounds = int(folder.read_config().get("rounds", 1))
-    with _display(rounds, f"resume {folder.name}", quiet) as display:
+    saved = folder.read_config()
+    shown = get_scenario(str(saved.get("scenario"))).shown_metrics
+    rounds = saved.get("rounds", 1)
+    rounds = rounds if isinstance(rounds, int) and rounds > 0 else 1  # display only
+    with _display(rounds, f"resume {folder.name}", quiet, shown) as display:
         result = resume_run(folder.path, on_round=display.on_round)
-    _report(result, display.console)
+    _report(result, display.console, shown)
 
 
-def _display(rounds: int, title: str, quiet: bool):
+def _display(rounds: int, title: str, quiet: bool, shown: tuple[str, ...]):
     from recagora.experiments.runner.display import LiveDisplay
 
-    return LiveDisplay(rounds, title, enabled=not quiet)
+    return LiveDisplay(rounds, title, enabled=not quiet, metrics=shown)
 
 
-def _report(result, console) -> None:
+def _report(result, console, shown: tuple[str, ...]) -> None:
     """Summary table and folder on stdout; a pause is ONE line on stderr with its reason
     and the exit code of its cause (3, or 2 for a refused API key)."""
     from recagora.experiments.runner.display import summary_table
 
     if result.message == "already finished":
         console.print(f"run {result.folder.name} already finished; nothing to resume")
-    console.print(summary_table(result.summary, f"{result.folder.name} ({result.status})"))
+    title = f"{result.folder.name} ({result.status})"
+    console.print(summary_table(result.summary, title, shown))
     console.print(f"run folder: {result.folder.path}")
     if result.status == "paused":
         typer.echo(f"paused: {result.message}", err=True)

@@ -56,7 +56,6 @@ from recagora.experiments.runner.folder import (
 from recagora.experiments.runner.manifest import build_manifest
 from recagora.experiments.runner.outputs import (
     METRICS_KIND,
-    ROUND_PLOTS,
     metrics_frame,
     overall_metrics,
     plot_rounds,
@@ -240,7 +239,7 @@ async def _execute(
         raise
     finally:
         episode.close()
-        summary = _finalize(folder, episode, status, spec.round_plots or ROUND_PLOTS)
+        summary = _finalize(folder, episode, status, spec.round_plots)
     log.write_once({"kind": f"run_{status}"})
     return RunResult(folder, status, summary, message, exit_code)
 
@@ -307,9 +306,7 @@ async def _check_checkpoint(spec: ScenarioSpec, folder: RunFolder, log: EventLog
         )
 
 
-def _finalize(
-    folder: RunFolder, episode: Episode, status: str, plots=ROUND_PLOTS
-) -> dict[str, Any]:
+def _finalize(folder: RunFolder, episode: Episode, status: str, plots=()) -> dict[str, Any]:
     """Rewrite metrics tables, plots, ledger, summary and manifest status from the event log."""
     frame = metrics_frame(folder)
     if not frame.empty:
