@@ -148,9 +148,27 @@ def _chat_result(completion: Any) -> ChatResult:
             "output_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         },
-        response_metadata={"model_name": completion.model, "finish_reason": choice.finish_reason},
+        response_metadata={
+            "model_name": completion.model,
+            "finish_reason": choice.finish_reason,
+            **_first_token_logprobs(choice),
+        },
     )
     return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def _first_token_logprobs(choice: Any) -> dict[str, dict[str, float]]:
+    """{"top_logprobs": {token: logprob}} of the reply's first token, when the server sent them."""
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not content:
+        return {}
+    first = content[0]
+    alternatives = getattr(first, "top_logprobs", None) or [first]
+    top: dict[str, float] = {}
+    for alternative in alternatives:  # a token may come twice (byte variants): keep the best
+        token, logprob = str(alternative.token), float(alternative.logprob)
+        top[token] = max(logprob, top.get(token, float("-inf")))
+    return {"top_logprobs": top}
 
 
 ReplyFn = Callable[[list[dict], dict | None], str]

@@ -34,6 +34,7 @@ from recagora.agents.llm.config import LLMConfig
 from recagora.agents.llm.contract import LLMFailure, LLMRequest, LLMResult, SchemaT
 from recagora.agents.llm.failures import auth_error, key_source, stage_failure
 from recagora.agents.llm.ledger import Ledger
+from recagora.agents.llm.logprobs import logprob_result
 from recagora.agents.llm.retry import CallFailed, call_with_retries
 from recagora.agents.llm.structured import (
     MODES,
@@ -229,6 +230,8 @@ class LLMLayerClient:
 
     async def _chat(self, request: LLMRequest) -> LLMResult[str]:
         reply = await self._call(list(request.messages), request, response_format=None)
+        if request.top_logprobs:
+            return logprob_result(reply.text, reply.top_logprobs, **reply.counts())
         return LLMResult(value=reply.text, text=reply.text, **reply.counts())
 
     async def _structured(self, request: LLMRequest, schema: type[BaseModel]) -> LLMResult:
@@ -281,6 +284,8 @@ class LLMLayerClient:
         }
         if response_format is not None:
             params["response_format"] = response_format
+        if request.top_logprobs:
+            params.update(logprobs=True, top_logprobs=request.top_logprobs)
         message = await call_with_retries(
             self.backend,
             self.config,
@@ -289,7 +294,10 @@ class LLMLayerClient:
         )
         usage = message.usage_metadata or {}
         return _Reply(
-            str(message.content), usage.get("input_tokens", 0), usage.get("output_tokens", 0)
+            str(message.content),
+            usage.get("input_tokens", 0),
+            usage.get("output_tokens", 0),
+            (message.response_metadata or {}).get("top_logprobs"),
         )
 
     # ---- cache, liveness, ledger ----------------------------------------------------
@@ -304,6 +312,8 @@ class LLMLayerClient:
             seed=request.seed,
             sample_index=request.sample_index,
             schema=json_schema_of(schema) if schema is not None else None,
+            # only when asked: the keys of every earlier cached reply stay as they were
+            **({"top_logprobs": request.top_logprobs} if request.top_logprobs else {}),
         )
 
     def _from_cache(self, key: str, schema: type[BaseModel] | None) -> LLMResult | None:
@@ -384,6 +394,7 @@ class _Reply:
     text: str
     prompt_tokens: int
     completion_tokens: int
+    top_logprobs: dict[str, float] | None = None
 
     def __add__(self, later: _Reply) -> _Reply:
         """The later reply's text with the tokens of both calls."""

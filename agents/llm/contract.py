@@ -35,6 +35,10 @@ class LLMRequest:
 
     tag: who asks (e.g. "user_agent.score"); the ledger groups by it.
     sample_index: with temperature > 0, distinct indices are distinct cached samples.
+    top_logprobs: > 0 asks for the log-probabilities of the `top_logprobs` likeliest
+        FIRST reply tokens (OpenAI-compatible `logprobs`); the result's value is then
+        their JSON object {token: logprob}: one forward pass, no sampling (see
+        `agents/llm/logprobs.py`).
     """
 
     messages: tuple[dict[str, str], ...]
@@ -43,6 +47,7 @@ class LLMRequest:
     seed: int = 0
     sample_index: int = 0
     tag: str = "default"
+    top_logprobs: int = 0
 
 
 @dataclass(frozen=True)
