@@ -101,7 +101,7 @@ def main() -> None:
         f"item agent: {promote_s:.1f} s for {ev['requests']} promotions ({promote_s / ev['requests']:.2f} s each), "
         f"{ev['tokens'] / ev['requests']:.0f} tokens each, invalid {ev['invalid_replies']}, clipped {ev['clipped']}"
         if promos.events
-        else "item agent: mode none, no promotion written"
+        else "item agent: mode none, each item's catalog facts shown, no LLM call"
     )
     attempts = [e["attempts"] for e in llm_scores.events]
     invalid = sum(e["invalid_replies"] for e in llm_scores.events)

@@ -11,8 +11,8 @@ every row. Paper (gpt-4o-mini agents) on CDs: NDCG@5 0.4951, DGU 0.160.
 
 Rows: the surrogate user with template item agents on `--users` users; then, on a
 smaller seeded sample of `--llm-users`, the same and the surrogate user with SmolLM2
-item agents writing every personalized promotion (mode none writes nothing, so its row
-is the template one); with `--llm-user-rows`, SmolLM2 also plays the user (keyed score
+item agents writing every personalized promotion (mode none makes no LLM call: both item
+agents show each item's catalog facts, so its row is the template one); with `--llm-user-rows`, SmolLM2 also plays the user (keyed score
 replies, `llm_user.score_format=keyed`). Memory rewrites are off: one round cannot see
 them.
 """
@@ -85,7 +85,8 @@ def main() -> None:
     parser.add_argument("--runs-dir", default="bench-out/fidelity")
     args = parser.parse_args()
     rows = []
-    # Mode none writes no promotion, so its LLM-item row would equal the surrogate one.
+    # Mode none makes no LLM call (both item agents show the item's facts), so its LLM-item
+    # row would equal the surrogate one.
     plan = [("surrogate", "surrogate", args.users, m) for m in ("none", "personalized")]
     if args.llm_users:
         plan += [("surrogate", "surrogate", args.llm_users, m) for m in ("none", "personalized")]

@@ -1,6 +1,7 @@
 """The training methods by name, and the library calls behind `recagora train|evaluate`.
 
-Methods are listed here as ``"module:Class"`` strings, resolved on first use (P9).
+Methods are listed here as ``"module:Class"`` strings, resolved on first use (as
+Gymnasium's entry-point registry does).
 """
 
 from __future__ import annotations
