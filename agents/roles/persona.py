@@ -17,6 +17,14 @@ from recagora.agents.prompts import render
 from recagora.agents.roles.base import ItemFacts
 from recagora.item_space.types import Item
 
+# How prompts name consuming an item, by domain (present, past); anything else: "buy".
+CONSUME_VERBS = {
+    "movies": ("watch", "watched"),
+    "video games": ("play", "played"),
+    "cds and vinyl records": ("listen to", "listened to"),
+    "music": ("listen to", "listened to"),
+    "books": ("read", "read"),
+}
 LIKED_RATING = 4.0  # ratings at or above: liked (implicit data, NaN, counts as liked)
 DISLIKED_RATING = 2.0  # ratings at or below: disliked
 
@@ -54,6 +62,11 @@ def persona_memory(
         disliked=[facts.catalog[i].title for i in disliked[-n_disliked:]],
         categories=_top_labels(counts, facts.category_labels, n_categories),
     )
+
+
+def consume_verbs(domain: str) -> tuple[str, str]:
+    """("watch", "watched") for movies, ("play", "played") for video games, ...; else "buy"."""
+    return CONSUME_VERBS.get(domain.strip().lower(), ("buy", "bought"))
 
 
 def top_category_indices(counts: np.ndarray, n: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from recagora.agents.llm.contract import LLMClient, LLMRequest, LLMResult
+from recagora.agents.llm.logprobs import option_probabilities
 from recagora.agents.prompts import render
 from recagora.agents.roles.base import (
     ItemFacts,
@@ -28,6 +29,7 @@ from recagora.agents.roles.base import (
     UserCohort,
     append_consumed,
 )
+from recagora.agents.roles.persona import consume_verbs
 from recagora.agents.roles.replies import (
     MemoryReply,
     RespondReply,
@@ -41,7 +43,8 @@ from recagora.agents.roles.replies import (
 from recagora.agents.roles.satisfaction import PatienceConfig, update_patience
 from recagora.item_space.errors import ConfigError, did_you_mean
 
-SCORE_FORMATS = ("list", "keyed")
+SCORE_FORMATS = ("list", "keyed", "logprob")
+LOGPROB_ALTERNATIVES = 20  # first-token alternatives asked for with score_format=logprob
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class LLMUserConfig:
     score_format: str = field(
         default="list",
         metadata={
-            "help": "Score reply form: 'list' = the paper's [{id, score}, ...]; 'keyed' = one field per candidate (id_1..id_K), which constrained decoding forces complete (for small models)."
+            "help": "Score reply form: 'list' = the paper's [{id, score}, ...]; 'keyed' = one field per candidate (id_1..id_K), which constrained decoding forces complete (for small models); 'logprob' = 10 x P(yes) to 'would you ...?' per candidate, read from one forward pass (needs a backend that returns logprobs)."
         },
     )
     max_choices: int = field(
@@ -145,6 +148,8 @@ class LLMUserAgent:
         self, cohort: UserCohort, idx: np.ndarray, candidates: np.ndarray, promotions: Promotions
     ) -> Scores:
         """(m, K) scores 0-10 with TriRec's retry-with-hint rule; invalid replies are counted."""
+        if self.config.score_format == "logprob":
+            return await self._logprob_scores(cohort, idx, candidates, promotions)
         m, k = candidates.shape
         best: list[ScoreCheck | None] = [None] * m
         reasons, hints = [""] * m, [""] * m
@@ -162,6 +167,43 @@ class LLMUserAgent:
             results = await self.llm.structured_batch(requests, self._score_schema(k))
             pending = self._absorb_scores(pending, results, k, best, reasons, hints, log)
         return self._scores(cohort, idx, candidates, best, reasons, log)
+
+    async def _logprob_scores(
+        self, cohort: UserCohort, idx: np.ndarray, candidates: np.ndarray, promotions: Promotions
+    ) -> Scores:
+        """score_format=logprob: score = 10 x P(yes) of "would you ...?" for each candidate,
+        from the first reply token's probabilities (one token per question, no sampling);
+        a reply whose first token is neither yes nor no leaves that candidate at 0."""
+        m, k = candidates.shape
+        verb = consume_verbs(self.config.domain or "items")[0]
+        requests = []
+        for r, user in enumerate(idx.tolist()):
+            ads = promotions.row(r)
+            for j, item in enumerate(candidates[r].tolist()):
+                prompt = render(
+                    "user_score_logprob", verb=verb, title=self.facts.catalog[item].title, ad=ads[j]
+                )
+                request = self._request(cohort.memories[user], prompt, "user_agent.score")
+                requests.append(
+                    replace(
+                        request, temperature=0.0, max_tokens=1, top_logprobs=LOGPROB_ALTERNATIVES
+                    )
+                )
+        results = await self.llm.chat_batch(requests)
+        scores, answered = np.zeros((m, k)), np.zeros((m, k), bool)
+        log: list[list[dict]] = [[] for _ in range(m)]
+        for n, result in enumerate(results):
+            r, j = divmod(n, k)
+            found = option_probabilities(result.value, ("yes", "no")) if result.ok else None
+            log[r].append({**_meta(result), "yes_mass": found.mass if found else 0.0})
+            if found is not None:
+                scores[r, j], answered[r, j] = 10.0 * found.probabilities[0], True
+        best = [
+            ScoreCheck({j + 1: scores[r, j] for j in range(k) if answered[r, j]},
+                       tuple(j + 1 for j in range(k) if not answered[r, j]), (), ())
+            for r in range(m)
+        ]  # fmt: skip
+        return self._scores(cohort, idx, candidates, best, [""] * m, log)
 
     def _score_schema(self, k: int) -> type:
         return keyed_score_reply(k) if self.config.score_format == "keyed" else ScoreReply
