@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from recagora.item_space.errors import ConfigError
+from recagora.training.sft_config import check_trainer_fields
 from recagora.training.trainer_base import TrainerConfig
 
 REWARDS = ("popularity", "personalized")
@@ -39,6 +40,7 @@ class FlowerConfig(TrainerConfig):
     )
 
     def __post_init__(self) -> None:
+        check_trainer_fields(self)
         super().__post_init__()
         if not 0.0 <= self.theta <= 1.0:
             raise ConfigError(f"theta {self.theta} must lie in [0, 1]")

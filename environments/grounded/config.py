@@ -9,6 +9,8 @@ from recagora.agents.reasoner_feedback import FeedbackConfig
 from recagora.agents.registry import parse_agent_spec
 from recagora.agents.surrogate.choice_model import ChoiceModelConfig
 from recagora.environments.config_checks import require as _require
+from recagora.item_space.datasets.dataset import PROTOCOLS
+from recagora.item_space.errors import did_you_mean
 
 # The scenario's roles and their default implementations (agents/registry.py lists the others).
 DEFAULT_AGENTS = "reasoner=surrogate,feedback=surrogate"
@@ -83,6 +85,10 @@ class GroundedConfig:
         _require(1 <= self.ground_k <= 100, f"ground_k must be in 1..100, got {self.ground_k}")
         _require(
             self.shortlist_size >= 1, f"shortlist_size must be >= 1, got {self.shortlist_size}"
+        )
+        _require(
+            self.split in PROTOCOLS,
+            f"split {self.split!r} is unknown{did_you_mean(self.split, PROTOCOLS)}; use one of {', '.join(PROTOCOLS)}",
         )
         parse_roles(self.agents)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from recagora.agents.evaluator import EvaluatorConfig
 from recagora.agents.papereval.feed import SubscriberConfig
@@ -84,6 +85,14 @@ class PaperEvalConfig:
             roles["evaluator"] != "scorer" or bool(self.scorer_path),
             "evaluator=scorer needs scorer_path=<file from `recagora train papereval-scorer`>",
         )
+        # Input files are checked here, so a wrong path is refused before an LLM starts.
+        _require(
+            not self.data or Path(self.data).is_dir(),
+            f"data {self.data!r} is not a folder; give the iclr-openreview folder (or leave it empty)",
+        )
+        for name in ("submissions", "reviews", "concurrent_dir"):
+            path = getattr(self.corpus, name)
+            _require(not path or Path(path).exists(), f"corpus.{name} {path!r} does not exist")
 
     def role(self, name: str) -> str:
         return parse_roles(self.agents)[name]
