@@ -1,0 +1,151 @@
+"""The rating section: RMSE/MAE of the expected rating, and the simulated rating distribution.
+
+A model's (n, L) rating distribution is scored twice: its EXPECTATION against the real
+rating (RMSE, MAE), and one rating SAMPLED from it per event (seeded) as the simulated
+user's rating, whose level distribution is compared with the real one (JSD in bits,
+share of 1-2 stars) and whose per-user means are correlated with the real ones.
+
+ML-100K's official folds: GroupLens' mku.sh writes the i-th consecutive 20,000 lines of
+u.data as u{i}.test (sorted) and the other 80,000 as u{i}.base. The registry's ML-100K
+(recbole's ml-100k.inter) keeps u.data's line order, so the folds are reproduced from
+the event order, and only when the events ARE in that order: 100,000 events whose first
+and last are u.data's (user 196, movie 242, 3 stars, 881250949; user 12, movie 203,
+3 stars, 879959583). Each fold's model is built from that fold's base only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from recagora.item_space.datasets.dataset import Dataset
+from recagora.item_space.fidelity.checks import checked_ratings
+from recagora.item_space.metrics.fidelity import (
+    expected_ratings,
+    js_divergence,
+    level_distribution,
+    low_rating_share,
+    mae,
+    renormalise,
+    rmse,
+    user_mean_correlation,
+)
+from recagora.item_space.splits import leave_one_out
+from recagora.item_space.types import Interactions
+
+MAX_LEVELS = 20  # more distinct rating values than this is a continuous score, not stars
+FOLD_SIZE, N_FOLDS = 20_000, 5
+U_DATA_FIRST = ("196", "242", 3.0, 881250949)
+U_DATA_LAST = ("12", "203", 3.0, 879959583)
+
+
+def rating_levels(dataset: Dataset) -> np.ndarray | None:
+    """(L,) the dataset's distinct rating values, ascending; None when it has no ratings."""
+    if dataset.interactions is None:
+        return None
+    values = dataset.interactions.frame["rating"].dropna().unique()
+    if len(values) == 0 or len(values) > MAX_LEVELS:
+        return None
+    return np.sort(values.astype(np.float64))
+
+
+def sample_levels(probs: np.ndarray, levels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(n,) one level per row drawn from its (renormalised) distribution."""
+    cdf = np.cumsum(renormalise(probs), axis=1)
+    drawn = (rng.random(len(cdf))[:, None] > cdf).sum(axis=1)
+    return np.asarray(levels, np.float64)[np.minimum(drawn, len(levels) - 1)]
+
+
+def score_ratings(
+    probs: np.ndarray, real: np.ndarray, users: np.ndarray, levels: np.ndarray, rng
+) -> dict[str, float]:
+    """RMSE/MAE of the expectation, and the sampled ratings' distribution against the real."""
+    simulated = sample_levels(probs, levels, rng)
+    return {
+        "n": len(real),
+        "rmse": rmse(expected_ratings(probs, levels), real),
+        "mae": mae(expected_ratings(probs, levels), real),
+        "jsd": js_divergence(
+            level_distribution(simulated, levels), level_distribution(real, levels)
+        ),
+        "low_share": low_rating_share(simulated),
+        "low_share_real": low_rating_share(real),
+        "user_mean_correlation": user_mean_correlation(users, simulated, real),
+        "distribution": level_distribution(simulated, levels).tolist(),
+    }
+
+
+def official_folds(dataset: Dataset) -> list[tuple[Interactions, pd.DataFrame]] | None:
+    """[(u{i}.base events, u{i}.test events)] for i = 1..5, or None when the dataset's
+    events are not ML-100K in u.data's order."""
+    if dataset.interactions is None or len(dataset.interactions) != N_FOLDS * FOLD_SIZE:
+        return None
+    frame = dataset.interactions.frame
+    if _event(dataset, 0) != U_DATA_FIRST or _event(dataset, len(frame) - 1) != U_DATA_LAST:
+        return None
+    folds = []
+    for fold in range(N_FOLDS):
+        test = np.zeros(len(frame), bool)
+        test[fold * FOLD_SIZE : (fold + 1) * FOLD_SIZE] = True
+        base = Interactions(frame=frame[~test].reset_index(drop=True))
+        folds.append((base, frame[test].reset_index(drop=True)))
+    return folds
+
+
+def _event(dataset: Dataset, row: int) -> tuple[str, str, float, int]:
+    record = dataset.interactions.frame.iloc[row]
+    key = dataset.catalog[int(record["item"])].key
+    return str(record["user"]), key, float(record["rating"]), int(record["timestamp"])
+
+
+ModelFactory = Callable[[object], object]
+
+
+def fold_section(
+    dataset: Dataset,
+    factories: Mapping[str, ModelFactory],
+    levels: np.ndarray,
+    user_keys: np.ndarray,
+    rng_for: Callable[[str, int], np.random.Generator],
+    on_step: Callable[[str], None],
+) -> dict | None:
+    """Per model: each fold's rating scores and their mean; None when folds do not apply."""
+    folds = official_folds(dataset)
+    if folds is None:
+        return None
+    scores: dict[str, list] = {name: [] for name in factories}
+    for number, (base, test) in enumerate(folds, start=1):
+        split = leave_one_out(base)
+        histories = _histories(base)
+        test = test[test["user"].isin(histories)]
+        users = np.searchsorted(user_keys, test["user"].to_numpy(str))
+        inputs = (users, [histories[u] for u in test["user"]], test["item"].to_numpy(np.int64))
+        for name, factory in factories.items():
+            on_step(f"ratings u{number}: {name}")
+            probs = factory(split).rating_probabilities(*inputs, levels)
+            if probs is not None:
+                probs = checked_ratings(name, probs, len(test), len(levels))
+                real = test["rating"].to_numpy(np.float64)
+                scores[name].append(
+                    score_ratings(
+                        probs, real, test["user"].to_numpy(), levels, rng_for(name, number)
+                    )
+                )
+    return {name: _fold_summary(per_fold) for name, per_fold in scores.items()}
+
+
+def _histories(base: Interactions) -> dict[str, tuple[int, ...]]:
+    ordered = base.frame.sort_values(["user", "timestamp"], kind="stable")
+    return {
+        str(u): tuple(items.tolist()) for u, items in ordered.groupby("user", sort=False)["item"]
+    }
+
+
+def _fold_summary(per_fold: list[dict]) -> dict:
+    if not per_fold:
+        return {"available": False, "reason": "the model does not rate"}
+    keys = ("rmse", "mae", "jsd", "low_share", "low_share_real", "user_mean_correlation")
+    mean = {key: float(np.mean([fold[key] for fold in per_fold])) for key in keys}
+    return {"available": True, "mean": mean, "folds": per_fold}
