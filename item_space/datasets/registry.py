@@ -34,6 +34,7 @@ FORMATS: dict[str, str] = {
     "semantic_ids": f"{_PKG}.semantic_ids:load_semantic_ids",
     "atomic": f"{_PKG}.atomic:load_atomic",
     "tabular": f"{_PKG}.tabular:load_tabular",
+    "lightgcn": f"{_PKG}.lightgcn:load_lightgcn",
 }
 
 TABULAR_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".txt")
@@ -92,6 +93,8 @@ def detect_format(path: Path) -> str:
             return "semantic_ids"
         if "u.data" in names:
             return "movielens"
+        if {"train.txt", "test.txt"} <= names:
+            return "lightgcn"
         if any(name.endswith(".inter") for name in names):
             return "atomic"
     raise DatasetError(
