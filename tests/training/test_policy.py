@@ -56,6 +56,36 @@ def test_a_checkpoint_serves_as_a_recommender(trained_run, small_world):
     assert done == [3, 1] and items.shape == (4, 3) and invalid == 0
 
 
+def test_flower_refuses_to_resume_an_sft_checkpoint(trained_run, small_world):
+    """It used to load SFT's weights, find step 3 >= max_steps and 'train' nothing."""
+    catalog, train = small_world
+    overrides = [f"output_dir={trained_run}", "max_steps=3", "batch_size=8", "progress=false",
+                 "backbone.tiny_n_layer=1", "backbone.tiny_n_embd=32", "backbone.tiny_n_head=2",
+                 "backbone.tiny_vocab_size=600", "prompt.max_history=3"]  # fmt: skip
+    before = (trained_run / "checkpoint" / "weights.safetensors").read_bytes()
+    with pytest.raises(ModelError, match="holds a sft checkpoint; train flower into another"):
+        make_trainer("flower", catalog, train, overrides=overrides).train()
+    assert (trained_run / "checkpoint" / "weights.safetensors").read_bytes() == before
+
+
+def test_a_corrupt_checkpoint_is_one_line_before_anything_loads(trained_run, tmp_path):
+    from recagora.training.checkpoints import verify_checkpoint
+
+    copy = tmp_path / "checkpoint"
+    copy.mkdir()
+    for name in ("policy.json", "tokenizer.json", "weights.safetensors"):
+        (copy / name).write_bytes((trained_run / "checkpoint" / name).read_bytes())
+    assert verify_checkpoint(copy)["method"] == "sft"
+    weights = (copy / "weights.safetensors").read_bytes()
+    (copy / "weights.safetensors").write_bytes(weights[:100])  # a truncated copy
+    with pytest.raises(ModelError, match="weights.safetensors' is unreadable"):
+        verify_checkpoint(copy)
+    (copy / "weights.safetensors").write_bytes(weights)
+    (copy / "policy.json").write_text('{"method": "sft"}')
+    with pytest.raises(ModelError, match="missing step, catalog"):
+        verify_checkpoint(copy)
+
+
 def test_a_checkpoint_from_another_catalog_is_refused(trained_run, video_games):
     with pytest.raises(ModelError, match="trained on catalog 'video-games-120'"):
         GenerativeRecommender.load(trained_run, video_games.catalog)
@@ -136,7 +166,7 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
         (["train", "flowr"], "unknown method 'flowr' (did you mean 'flower'?)"),
         (
             ["train", "sft", "--backbone", "no/such-model", "--set", "max_steps=1"],
-            "cannot be loaded offline",
+            "nor in the Hugging Face cache",
         ),
         (["train", "sft", "--set", "max_stepz=1"], "unknown config key 'max_stepz'"),
         (["evaluate", "/nonexistent/run"], "is not a checkpoint"),
