@@ -66,8 +66,10 @@ def build_config(config_cls: type[ConfigT], flat_values: Mapping[str, Any]) -> C
         _check_key(config_cls, dotted)
         cursor = nested
         *parents, leaf = dotted.split(".")
-        for part in parents:
+        for depth, part in enumerate(parents):
             cursor = cursor.setdefault(part, {})
+            if not isinstance(cursor, dict):  # `--set inner=5 --set inner.alpha=1`
+                raise _section_error(".".join(parents[: depth + 1]), cursor)
         if isinstance(cursor.get(leaf), dict) and not isinstance(value, Mapping):
             raise _section_error(dotted, value)
         cursor[leaf] = value
