@@ -8,8 +8,9 @@ a held-out item: `check_no_leakage` enforces it before any model is called. A us
 held-out item also occurs in their training events (a re-purchase) cannot be asked about
 it without leaking, so that user is skipped and counted.
 
-User ids: the protocol's `users` are ints; here a user's int is its position in the
-sorted unique user keys of the dataset's interactions (`HeldOut.user_keys`).
+User ids: the protocol's `users` are ints; a user's int is its position in the sorted
+unique user keys of the split's TRAINING interactions (`training_user_keys`, the same
+convention as `agents.user_models.user_keys`).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def build_heldout(
     eligible, skipped = _eligible(tests, train, held)
     chosen = _choose(eligible, n_users, rng, dataset.name)
     frame = dataset.interactions.frame if dataset.interactions is not None else None
-    user_keys = np.unique(frame["user"].to_numpy(str)) if frame is not None else np.array([])
+    user_keys = training_user_keys(split)
     everything = _items_by_user(frame) if frame is not None else {}
     targets = np.array([tests[key] for key in chosen], np.int64)
     heldout = HeldOut(
@@ -91,6 +92,11 @@ def build_heldout(
     )
     check_no_leakage(heldout.histories, heldout.held_out)
     return heldout
+
+
+def training_user_keys(split: Split) -> np.ndarray:
+    """(U,) sorted unique user keys of the training interactions: user id r is row r."""
+    return np.unique(split.train_interactions.frame["user"].to_numpy(str))
 
 
 def _items_by_user(frame) -> dict[str, list[int]]:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from recagora.item_space.datasets.dataset import Dataset
 from recagora.item_space.fidelity.checks import checked_ratings
+from recagora.item_space.fidelity.heldout import training_user_keys
 from recagora.item_space.metrics.fidelity import (
     expected_ratings,
     js_divergence,
@@ -104,23 +105,19 @@ ModelFactory = Callable[[object], object]
 
 
 def fold_section(
-    dataset: Dataset,
+    folds: list[tuple[Interactions, pd.DataFrame]],
     factories: Mapping[str, ModelFactory],
     levels: np.ndarray,
-    user_keys: np.ndarray,
     rng_for: Callable[[str, int], np.random.Generator],
     on_step: Callable[[str], None],
-) -> dict | None:
-    """Per model: each fold's rating scores and their mean; None when folds do not apply."""
-    folds = official_folds(dataset)
-    if folds is None:
-        return None
+) -> dict:
+    """Per model: each fold's rating scores and their mean (models built per fold's base)."""
     scores: dict[str, list] = {name: [] for name in factories}
     for number, (base, test) in enumerate(folds, start=1):
         split = leave_one_out(base)
         histories = _histories(base)
         test = test[test["user"].isin(histories)]
-        users = np.searchsorted(user_keys, test["user"].to_numpy(str))
+        users = np.searchsorted(training_user_keys(split), test["user"].to_numpy(str))
         inputs = (users, [histories[u] for u in test["user"]], test["item"].to_numpy(np.int64))
         for name, factory in factories.items():
             on_step(f"ratings u{number}: {name}")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +51,7 @@ NEGATIVE_KINDS = ("popularity", "uniform")
 USERS, CHOICE_NEGATIVES, CHOICE_ORDER, DISCRIMINATION, POPULATION, RATINGS = range(6)
 
 ModelFactory = Callable[[Split], UserModel]
-StepHook = Callable[[str], None]
+StepHook = Callable[[str, int], None]
 
 
 class SuiteConfig(BaseModel):
@@ -120,36 +120,54 @@ def run_suite(
     factories: Mapping[str, ModelFactory],
     config: SuiteConfig,
     on_step: StepHook | None = None,
+    *,
+    fold_models: Collection[str] | None = None,
 ) -> dict:
     """Score every model (plus the random and popularity baselines) on held-out data.
 
     factories: name -> a function building the model from a split's TRAINING part (it is
         called once with `split`, and once per ML-100K fold with that fold's split).
+    on_step: called with (what is done next, total steps) before each step.
+    fold_models: the models also rebuilt and scored on ML-100K's folds (None = all; leave
+        out the slow ones, e.g. LLM users, whose fold ratings would be 100,000 questions).
     Returns the JSON-ready report (see `fidelity.report` for the leaderboard).
     """
     n_items = len(dataset.catalog)
     config = config.checked(n_items)
-    step = on_step or (lambda _: None)
-    factories = {
-        **factories,
-        **{k: v for k, v in baseline_factories(n_items, config.seed).items() if k not in factories},
-    }
+    factories = {**factories, **_missing_baselines(factories, n_items, config.seed)}
     heldout = build_heldout(dataset, split, n_users=config.users, rng=_rng(config, USERS))
     counts = np.bincount(
         split.train_interactions.frame["item"].to_numpy(np.int64), minlength=n_items
     )
     protocols = build_protocols(heldout, counts, config)
     groups = popularity_groups(counts, config.n_groups, scheme="trirec").group
-    report = _header(dataset, split, heldout, config, list(factories))
     levels = rating_section.rating_levels(dataset)
+    folds = rating_section.official_folds(dataset) if config.folds and levels is not None else None
+    refit = {n: f for n, f in factories.items() if fold_models is None or n in fold_models}
+    total = len(factories) * (3 + len(protocols.choice)) + (len(refit) * len(folds) if folds else 0)
+    step = _counter(on_step, total)
+    report = _header(dataset, split, heldout, config, list(factories))
     report["ratings"]["levels"] = None if levels is None else levels.tolist()
     report["population"]["real"] = _population_of(heldout.targets, groups, config, n_items)
     for name, factory in factories.items():
         _score_model(
             report, name, factory, split, heldout, protocols, groups, config, n_items, step
         )
-    report["ratings"]["folds"] = _folds(dataset, factories, heldout, config, step)
+    if folds:
+        report["ratings"]["folds"] = rating_section.fold_section(
+            folds, refit, levels, lambda name, fold: _rng(config, RATINGS, name, fold), step
+        )
     return report
+
+
+def _missing_baselines(factories: Mapping, n_items: int, seed: int) -> dict[str, ModelFactory]:
+    baselines = baseline_factories(n_items, seed)
+    return {name: build for name, build in baselines.items() if name not in factories}
+
+
+def _counter(on_step: StepHook | None, total: int) -> Callable[[str], None]:
+    """step(description) -> on_step(description, total), or nothing without a hook."""
+    return (lambda what: on_step(what, total)) if on_step else (lambda what: None)
 
 
 def build_protocols(heldout: HeldOut, counts: np.ndarray, config: SuiteConfig) -> Protocols:
@@ -299,14 +317,3 @@ def _heldout_ratings(model, name, heldout: HeldOut, split, report, config) -> di
         **scores,
         "real_distribution": m.level_distribution(real, levels).tolist(),
     }
-
-
-def _folds(dataset, factories, heldout: HeldOut, config: SuiteConfig, step: StepHook):
-    levels = rating_section.rating_levels(dataset)
-    if not config.folds or levels is None:
-        return None
-
-    def rng_for(name: str, fold: int) -> np.random.Generator:
-        return _rng(config, RATINGS, name, fold)
-
-    return rating_section.fold_section(dataset, factories, levels, heldout.user_keys, rng_for, step)

@@ -110,7 +110,9 @@ def test_remapped_ids_without_a_table_against_movies_dat_is_one_line(tmp_path, m
     (tmp_path / "bad" / "item_list.txt").unlink()
     (tmp_path / "bad" / "user_list.txt").unlink()
     (tmp_path / "bad" / "train.txt").write_text("0 0 5000 5001\n")
-    with pytest.raises(DatasetError, match="3 item ids of the splits are not MovieIDs here, e.g. '0'"):
+    with pytest.raises(
+        DatasetError, match="3 item ids of the splits are not MovieIDs here, e.g. '0'"
+    ):
         load_dataset(str(tmp_path / "bad"))
 
 

@@ -86,6 +86,9 @@ def test_histories_are_the_users_training_events_oldest_first(ml100k):
     dataset, split = ml100k
     heldout = build_heldout(dataset, split, n_users=20, rng=np.random.default_rng(1))
     frame = split.train_interactions.frame
+    # user ids index the sorted training user keys (agents.user_models.user_keys too)
+    assert list(heldout.user_keys) == sorted(frame["user"].unique())
+    np.testing.assert_array_equal(heldout.user_keys[heldout.users], heldout.keys)
     for key, history in zip(heldout.keys, heldout.histories, strict=True):
         events = frame[frame["user"] == key].sort_values("timestamp", kind="stable")
         assert list(history) == events["item"].tolist()
@@ -149,6 +152,18 @@ def test_random_is_at_chance_and_popularity_beats_it_on_uniform_negatives(ml100k
     population = report["population"]["models"]["K10-popularity"]
     assert population["popularity"]["groups"][-1] > report["population"]["real"]["groups"][-1] + 0.1
     assert population["popularity"]["jsd"] > population["random"]["jsd"]
+
+
+def test_progress_counts_every_step_and_fold_models_limit_the_refits(ml100k):
+    dataset, split = ml100k
+    calls = []
+    config = SuiteConfig(users=40, seed=0)
+    report = run_suite(
+        dataset, split, {}, config, lambda *a: calls.append(a), fold_models={"popularity"}
+    )
+    totals = {total for _, total in calls}
+    assert totals == {len(calls)} == {2 * (3 + 4) + 5}
+    assert set(report["ratings"]["folds"]) == {"popularity"}
 
 
 def test_same_seed_same_report_and_another_seed_another(ml100k):
