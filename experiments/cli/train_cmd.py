@@ -60,8 +60,14 @@ def train(
     loaded, samples = _split(dataset, split)
     _check_batch(settings.batch_size, len(samples.train))
     trainer = make_trainer(method, loaded.catalog, samples.train, config, overrides)
-    start = _checkpoint_step(out)
+    start = _checkpoint_step(out) if settings.resume else 0
     run_dir = trainer.train()
+    if start >= settings.max_steps:  # say so: a resumed run at its horizon trains nothing
+        typer.echo(
+            f"nothing trained: {run_dir} is already at step {start} (max_steps {settings.max_steps}); "
+            "raise max_steps to continue"
+        )
+        return
     typer.echo(f"trained {method} from step {start} to {trainer.step}: {run_dir}")
 
 
