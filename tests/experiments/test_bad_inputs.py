@@ -40,7 +40,8 @@ Setup = Callable[[Path], None]
 
 @dataclass(frozen=True)
 class Case:
-    """One bad command line. `{in}` in argv is the inputs folder that `setup` fills."""
+    """One bad command line. `{in}` in argv is the inputs folder that `setup` fills;
+    `{ro}` a folder that refuses writes."""
 
     id: str
     argv: tuple[str, ...]
@@ -134,10 +135,15 @@ def checkpoint(
 
 
 def read_only_dir(inputs: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders; the case means nothing here")
+    """inputs/ro without write permission (see `_read_only_root`)."""
     (inputs / "ro").mkdir()
     (inputs / "ro").chmod(0o555)
+
+
+def _read_only_root(inputs: Path) -> str:
+    """A folder that refuses new entries: inputs/ro, or, for root (whom permissions do not
+    stop), a folder of sysfs, which refuses every mkdir."""
+    return "/sys/fs" if os.geteuid() == 0 else str(inputs / "ro")
 
 
 # ---- the corpus -----------------------------------------------------------------------
@@ -198,7 +204,7 @@ def _data_cases() -> list[Case]:
         Case("data/max-history-negative", ("data", "show", "ml-100k", "--max-history", "-5"), says="max-history"),
         Case("data/out-is-a-file", ("data", "show", "ml-100k", "--out", "{in}/f"), text_file("f", "x"), says="--out"),
         Case("data/out-under-proc", ("data", "show", "ml-100k", "--out", "/proc/recagora/x"), says="--out"),
-        Case("data/out-read-only", ("data", "show", "ml-100k", "--out", "{in}/ro/x"), read_only_dir, says="--out"),
+        Case("data/out-read-only", ("data", "show", "ml-100k", "--out", "{ro}/x"), read_only_dir, says="--out"),
     ]  # fmt: skip
 
 
@@ -375,7 +381,7 @@ def _run_cases() -> list[Case]:
         *_yaml_cases("run", trirec, "platform", "users"),
         Case("run/runs-dir-is-file", ("run", "trirec", "--runs-dir", "{in}/f"), text_file("f", "x")),
         Case("run/runs-dir-under-proc", ("run", "trirec", "--runs-dir", "/proc/recagora/runs")),
-        Case("run/runs-dir-read-only", ("run", "trirec", "--runs-dir", "{in}/ro/runs"), read_only_dir),
+        Case("run/runs-dir-read-only", ("run", "trirec", "--runs-dir", "{ro}/runs"), read_only_dir),
         Case("run/grounded-users-zero", ("run", "grounded", *RUNS, "--set", "users=0"), says="users"),
         Case("run/grounded-unknown-role", ("run", "grounded", *RUNS, "--agents", "reasonr=llm"), says="reasoner"),
         Case("run/grounded-ground-k-zero", ("run", "grounded", *RUNS, "--set", "ground_k=0"), says="ground_k"),
@@ -463,7 +469,7 @@ def _train_cases() -> list[Case]:
         Case("train/unknown-split", (*sft, "--split", "nosuch"), says="split"),
         Case("train/output-is-file", ("train", "sft", "--output-dir", "{in}/f"), text_file("f", "x"), says="output"),
         Case("train/output-under-proc", ("train", "sft", "--output-dir", "/proc/recagora/x"), says="output"),
-        Case("train/output-read-only", ("train", "sft", "--output-dir", "{in}/ro/x"), read_only_dir, says="output"),
+        Case("train/output-read-only", ("train", "sft", "--output-dir", "{ro}/x"), read_only_dir, says="output"),
         Case("train/flower-theta-over-one", ("train", "flower", "--output-dir", "{in}/o", "--set", "theta=2"), says="theta"),
         Case("train/flower-unknown-reward", ("train", "flower", "--output-dir", "{in}/o", "--set", "reward=nosuch"), says="reward"),
         Case("train/flower-smoothing-zero", ("train", "flower", "--output-dir", "{in}/o", "--set", "reward_smoothing=0"), says="reward_smoothing"),
@@ -629,7 +635,8 @@ def test_runs_list_shows_an_unreadable_run_and_still_lists_the_others(sandbox, c
 def _prepare(case: Case, inputs: Path) -> list[str]:
     if case.setup is not None:
         case.setup(inputs)
-    return [part.replace("{in}", str(inputs)) for part in case.argv]
+    read_only = _read_only_root(inputs)
+    return [part.replace("{ro}", read_only).replace("{in}", str(inputs)) for part in case.argv]
 
 
 def _check(case: Case, code: int, out: str, err: str, before: dict, after: dict) -> None:
