@@ -40,6 +40,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("demo", "recagora.experiments.cli.demo_cmd:demo"),
     ("train", "recagora.experiments.cli.train_cmd:train"),
     ("evaluate", "recagora.experiments.cli.train_cmd:evaluate"),
+    ("fidelity", "recagora.experiments.cli.fidelity_cmd:fidelity"),
 ]
 
 
