@@ -119,6 +119,21 @@ class GenerativeRecommender:
             scores=result.scores[0].numpy()[keep].astype(np.float32),
         )
 
+    def score_batch(
+        self, histories: Sequence[Sequence[int]], num_beams: int = 10, batch_size: int = 32
+    ) -> np.ndarray:
+        """(n, n_items) float64: each history's beam-search scores, -inf where no beam reached.
+
+        The `num_beams` items `rank` (and so `recagora evaluate`) returns carry their beam
+        scores, so sorting a row by score gives exactly that ranking; every other catalog
+        item is -inf. This is the scorer the simulation's candidate protocols take.
+        """
+        items, scores, _ = self.rank(histories, num_beams, batch_size)
+        out = np.full((len(items), len(self.items.unit_of_item)), -np.inf)
+        rows, columns = np.nonzero(items >= 0)
+        out[rows, items[rows, columns]] = scores[rows, columns]
+        return out
+
     def _to_items(self, units: np.ndarray) -> np.ndarray:
         return np.where(units >= 0, self.items.unit_item[np.clip(units, 0, None)], -1)
 

@@ -59,6 +59,12 @@ class GroundedConfig:
         default=10,
         metadata={"help": "Initial shortlist length (item-space neighbours of the history)."},
     )
+    recommender: str = field(
+        default="",
+        metadata={
+            "help": "Run folder from `recagora train` (or a SASRec .pt) whose top items form the shortlist; empty = item-space neighbours."
+        },
+    )
     ground_k: int = field(
         default=10, metadata={"help": "Real items per grounded query (MGFRec: 10)."}
     )

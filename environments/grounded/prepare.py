@@ -1,7 +1,9 @@
 """Build a grounded episode: dataset, item space, sampled test users, shortlist, roles.
 
 Deterministic in `config.seed`. `RunServices.extras` may carry "space" (a prebuilt
-`ItemSpace`), "dataset" (a loaded `Dataset`) and "choice_model" (a fitted critic model).
+`ItemSpace`), "dataset" (a loaded `Dataset`), "choice_model" (a fitted critic model) and
+"shortlist_factory" ((config, dataset, split) -> (histories, k) -> (m, k) item ids: a
+trained recommender's top items, which experiments/ supplies when `config.recommender` is set).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from recagora.agents.roles.base import ItemFacts
 from recagora.environments.grounded.config import GroundedConfig
 from recagora.environments.grounded.state import GroundedContext
 from recagora.environments.scenario import Episode, RunServices, stage_rng
-from recagora.item_space.errors import DatasetError
+from recagora.item_space.errors import ConfigError, DatasetError
 
 
 def prepare_grounded(config: GroundedConfig, services: RunServices) -> Episode:
@@ -32,7 +34,9 @@ def prepare_grounded(config: GroundedConfig, services: RunServices) -> Episode:
     )
     samples = _sample_users(split.test, config.users, config.seed)
     histories = tuple(tuple(s.history[-config.max_history :]) for s in samples)
-    shortlists = space.neighbours_batch(histories, config.shortlist_size)
+    shortlists = _shortlists(config, extras, dataset, split, space)(
+        histories, config.shortlist_size
+    )
     reasoner = _reasoner(config, dataset.catalog, llm)
     critic = _critic(config, facts, split, llm, extras)
     context = GroundedContext(
@@ -59,6 +63,19 @@ def _load(config: GroundedConfig, extras: dict[str, Any]) -> tuple:
     space = extras.get("space") or ItemSpace.build(dataset.catalog)
     dataset.catalog.vectors = space.catalog.vectors
     return dataset, split, space
+
+
+def _shortlists(config: GroundedConfig, extras: dict[str, Any], dataset, split, space):
+    """(histories, k) -> (m, k) initial shortlists: the served recommender's or the space's."""
+    if not config.recommender:
+        return space.neighbours_batch
+    factory = extras.get("shortlist_factory")
+    if factory is None:
+        raise ConfigError(
+            "recommender needs the trained-model wiring: start the run through `recagora run` "
+            "/ experiments.runner.start_run"
+        )
+    return factory(config, dataset, split)
 
 
 def _sample_users(test: list, n_users: int, seed: int) -> list:

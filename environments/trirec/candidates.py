@@ -10,6 +10,9 @@ is there, keeps 9 hard negatives, adds the ground truth and shuffles (|C| = 10).
     experiments/ trains on the run's training split and passes in (floor 4 wires it).
   - "popularity": k - 1 negatives sampled without replacement in proportion to training
     popularity (+1 smoothing), the usual popularity-sampled negatives of offline ranking.
+  - "recommender": the same top-(k-1) protocol over a trained checkpoint's scores
+    (`candidates.recommender`, served by experiments/wiring.py): the platform recommends
+    what that policy ranks highest.
 Neither the user's history nor the ground truth is ever a negative.
 """
 
@@ -21,7 +24,9 @@ import numpy as np
 
 from recagora.agents.roles.base import history_coordinates
 
-CANDIDATE_SOURCES = ("itemspace", "sasrec", "popularity")
+CANDIDATE_SOURCES = ("itemspace", "sasrec", "popularity", "recommender")
+# Sources whose negatives are the top of a scorer's ranking (floor 4 supplies the scorer).
+SCORED_SOURCES = ("sasrec", "recommender")
 
 # histories (m lists of item ids) -> (m, N) float scores, higher = more likely next item.
 Scorer = Callable[[Sequence[Sequence[int]]], np.ndarray]
@@ -150,12 +155,12 @@ def candidate_function(
 ) -> Callable | None:
     """The `(cohort, idx, rng, targets=) -> (m, k)` hook for `source`; None = platform retrieval.
 
-    popularity: (N,) TRAINING interaction counts; scorer: required for "sasrec".
+    popularity: (N,) TRAINING interaction counts; scorer: required for `SCORED_SOURCES`.
     """
     if source == "itemspace":
         return None
-    if source == "sasrec" and scorer is None:
-        raise ValueError("candidates.source='sasrec' needs a scorer")
+    if source in SCORED_SOURCES and scorer is None:
+        raise ValueError(f"candidates.source={source!r} needs a scorer")
 
     def generate(cohort, idx: np.ndarray, rng: np.random.Generator, targets=None) -> np.ndarray:
         histories = [cohort.histories[i] for i in np.asarray(idx).tolist()]

@@ -27,12 +27,24 @@ class CandidateConfig:
     source: str = field(
         default="popularity",
         metadata={
-            "help": "itemspace (history neighbours) | sasrec (paper: SASRec top-9 hard negatives) | popularity (popularity-sampled negatives)."
+            "help": "itemspace (history neighbours) | sasrec (paper: SASRec top-9 hard negatives) | popularity (popularity-sampled negatives) | recommender (top-9 of candidates.recommender)."
         },
     )
     sasrec_epochs: int = field(
         default=20,
         metadata={"help": "SASRec training epochs on the train split (source=sasrec; cached)."},
+    )
+    recommender: str = field(
+        default="",
+        metadata={
+            "help": "Run folder from `recagora train` (or a SASRec .pt) whose ranking gives the candidates (source=recommender)."
+        },
+    )
+    recommender_beams: int = field(
+        default=20,
+        metadata={
+            "help": "Beams of a generative recommender per user; items no beam reached follow by training popularity."
+        },
     )
 
 
@@ -83,7 +95,9 @@ class TrirecConfig:
     )
     candidates: CandidateConfig = field(
         default_factory=CandidateConfig,
-        metadata={"help": "Candidate source: candidates.source = itemspace | sasrec | popularity."},
+        metadata={
+            "help": "Candidate source: candidates.source = itemspace | sasrec | popularity | recommender."
+        },
     )
     max_history: int = field(
         default=50, metadata={"help": "Most recent training items a user's persona keeps."}
@@ -141,6 +155,7 @@ class TrirecConfig:
             self.candidates.sasrec_epochs >= 1,
             f"candidates.sasrec_epochs must be >= 1, got {self.candidates.sasrec_epochs}",
         )
+        _check_recommender_fields(self.candidates)
         # item.mode and the re-ranking weights are checked by their own configs.
         k = self.platform.n_candidates
         _require(2 <= k <= 100, f"platform.n_candidates must be in 2..100, got {k}")
@@ -151,6 +166,20 @@ class TrirecConfig:
     def cohort_size(self) -> int:
         """Users in the episode: `population` when set, else `users`."""
         return self.population if self.population is not None else self.users
+
+
+def _check_recommender_fields(candidates: CandidateConfig) -> None:
+    """candidates.recommender is set exactly when candidates.source is recommender."""
+    wanted = candidates.source == "recommender"
+    _require(
+        wanted == bool(candidates.recommender),
+        "candidates.source=recommender needs candidates.recommender=RUN_FOLDER (and only it)"
+        if wanted
+        else f"candidates.recommender is set but candidates.source is {candidates.source!r}; "
+        "use --recommender RUN (it sets both)",
+    )
+    beams = candidates.recommender_beams
+    _require(1 <= beams <= 200, f"candidates.recommender_beams must be in 1..200, got {beams}")
 
 
 def cohort_bytes(users: int, max_history: int, n_candidates: int) -> int:

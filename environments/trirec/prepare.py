@@ -14,7 +14,7 @@ import numpy as np
 
 from recagora.agents.roles.base import ItemAgent, ItemFacts, PlatformAgent, UserAgent, build_cohort
 from recagora.environments.scenario import Episode, RunServices, stage_rng
-from recagora.environments.trirec.candidates import candidate_function
+from recagora.environments.trirec.candidates import SCORED_SOURCES, candidate_function
 from recagora.environments.trirec.cohort import CohortDraw, draw_cohort, training_popularity
 from recagora.environments.trirec.config import TrirecConfig
 from recagora.environments.trirec.nodes import TrirecContext
@@ -110,16 +110,18 @@ def _candidate_fn(world: World, extras: dict[str, Any]) -> Any:
 
     extras["candidate_scorer_factory"]: (config, dataset, split) -> scorer (histories ->
     (m, N) scores), trained on `split.train_interactions` only; experiments/ supplies it
-    for source "sasrec" (training code lives above this floor).
+    for sources "sasrec" and "recommender" (training code lives above this floor).
     """
     config = world.config
     scorer = None
-    if config.candidates.source == "sasrec":
+    if config.candidates.source in SCORED_SOURCES:
         factory = extras.get("candidate_scorer_factory")
         if factory is None:
+            source = config.candidates.source
             raise ConfigError(
-                "candidates.source=sasrec needs a trained SASRec: start the run through "
-                "`recagora run` / experiments.runner.start_run, or pick candidates.source=popularity"
+                f"candidates.source={source} needs a trained {'SASRec' if source == 'sasrec' else 'model'}: "
+                "start the run through `recagora run` / experiments.runner.start_run, or pick "
+                "candidates.source=popularity"
             )
         scorer = factory(config, world.dataset, world.split)
     popularity = np.asarray(world.dataset.catalog.popularity, np.float64)

@@ -49,6 +49,11 @@ def run(
         "--candidates",
         help="TriRec candidate source: popularity (default), sasrec (paper's hard negatives), itemspace.",
     ),
+    recommender: Path | None = typer.Option(
+        None,
+        "--recommender",
+        help="Run folder from `recagora train` (or a SASRec .pt) as the platform's recommender (trirec: candidates; grounded: shortlist).",
+    ),
     seed: int | None = typer.Option(None, "--seed", help="Root random seed."),
     runs_dir: Path | None = typer.Option(
         None, "--runs-dir", help="Where run folders go (default ./runs or $RECAGORA_RUNS_DIR)."
@@ -66,12 +71,15 @@ def run(
         "seed": seed,
         "candidates.source": candidates,
     }
+    served = {} if recommender is None else {"recommender": str(recommender)}
+    if served and candidates not in (None, "recommender"):
+        raise ConfigError(f"--recommender serves the candidates; drop --candidates {candidates}")
     if resume is not None:
         if (
             scenario is not None
             or config is not None
             or overrides
-            or any(v is not None for v in flags.values())
+            or any(v is not None for v in {**flags, **served}.values())
         ):
             raise ConfigError(
                 "--resume continues a run with its saved config; give no scenario, --config, --set or flags"
@@ -80,7 +88,33 @@ def run(
         return
     if scenario is None:
         raise ConfigError("name a scenario (e.g. `recagora run trirec`) or pass --resume RUN")
-    _start(scenario, config, flags, overrides, runs_dir, quiet)
+    _start(
+        scenario,
+        config,
+        {**flags, **_recommender_flags(scenario, served)},
+        overrides,
+        runs_dir,
+        quiet,
+    )
+
+
+def _recommender_flags(scenario: str, served: dict) -> dict:
+    """--recommender as the scenario's config fields, after cheap checks of the checkpoint
+    (a missing or corrupt one is refused before any run folder or dataset exists)."""
+    if not served:
+        return {}
+    from dataclasses import fields
+
+    from recagora.environments.registry import get_scenario
+    from recagora.experiments.wiring import check_recommender
+
+    names = {f.name for f in fields(get_scenario(scenario).config_cls)}
+    if "candidates" not in names and "recommender" not in names:
+        raise ConfigError(f"scenario {scenario!r} has no platform recommender; drop --recommender")
+    check_recommender(served["recommender"])
+    if "recommender" in names:
+        return served
+    return {"candidates.source": "recommender", "candidates.recommender": served["recommender"]}
 
 
 def _start(
