@@ -37,7 +37,8 @@ class BeamResult:
     """Ranked items per prompt.
 
     items: (B, K) int64 item ids, best first, -1 where fewer than K valid items exist.
-    scores: (B, K) float32 total log-probability of each item's tokens (-inf for -1).
+    scores: (B, K) float32 ranking score: the total log-probability of each item's tokens
+        divided by tokens ** length_penalty (the total itself at 0; -inf for -1).
     invalid: number of finished beams that did not end on an item.
     """
 
