@@ -57,3 +57,37 @@ def make_trainer(
     trainer.output_dir.mkdir(parents=True, exist_ok=True)
     save_config(config, trainer.output_dir / "config.yaml")
     return trainer
+
+
+# The personalised Flower reward's scorer, when the run trains it (kept for resumes).
+SCORER_FILE = "scorer_sasrec.pt"
+
+
+def trainer_extras(method: str, config: Any, catalog: Catalog, split: Any) -> dict[str, Any]:
+    """What `method`'s trainer needs beyond config and samples (`make_trainer`'s kwargs).
+
+    Flower with reward=personalized (the paper's with-history setting) gets an item
+    scorer: SASRec (Kang & McAuley, ICDM 2018) from `scorer_checkpoint`, or trained on
+    `split.train_interactions` only and saved as <output_dir>/scorer_sasrec.pt, so a
+    resumed run scores with the same model.
+    """
+    if method != "flower" or config.reward != "personalized":
+        return {}
+    from recagora.training.flower_trainer import scorer_from_recommender
+
+    model = _personal_scorer(config, len(catalog), split)
+    return {"item_scorer": scorer_from_recommender(model, len(catalog))}
+
+
+def _personal_scorer(config: Any, n_items: int, split: Any):
+    from recagora.training.baselines.sasrec import SASRecConfig, SASRecRecommender
+
+    saved = Path(config.output_dir) / SCORER_FILE
+    path = Path(config.scorer_checkpoint) if config.scorer_checkpoint else saved
+    if path.is_file():
+        return SASRecRecommender.load(path, n_items=n_items)
+    model = SASRecRecommender(n_items, SASRecConfig(epochs=config.scorer_epochs, seed=config.seed))
+    model.fit(split.train_interactions)
+    model.save(saved.with_suffix(".tmp"))
+    saved.with_suffix(".tmp").replace(saved)  # atomic: a killed run leaves no half file
+    return model

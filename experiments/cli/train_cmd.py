@@ -46,7 +46,7 @@ def train(
     if method == "papereval-scorer":
         _train_paper_scorer(backbone, set_, output_dir)
         return
-    from recagora.training.registry import make_trainer, trainer_config
+    from recagora.training.registry import make_trainer, trainer_config, trainer_extras
 
     out = check_output_dir(output_dir or Path("runs/train") / method, "--output-dir")
     overrides = [*set_, f"output_dir={out}"]
@@ -59,7 +59,8 @@ def train(
     _check_protocol(split)
     loaded, samples = _split(dataset, split)
     _check_batch(settings.batch_size, len(samples.train))
-    trainer = make_trainer(method, loaded.catalog, samples.train, config, overrides)
+    extras = trainer_extras(method, settings, loaded.catalog, samples)  # e.g. Flower's scorer
+    trainer = make_trainer(method, loaded.catalog, samples.train, config, overrides, **extras)
     start = _checkpoint_step(out) if settings.resume else 0
     run_dir = trainer.train()
     if start >= settings.max_steps:  # say so: a resumed run at its horizon trains nothing

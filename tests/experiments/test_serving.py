@@ -191,3 +191,23 @@ def test_grounded_shortlist_is_the_served_top_k_without_the_history(sft_run, ml1
         assert len(set(row)) == 5 and not set(row) & set(history)
     with pytest.raises(ConfigError, match="trained-model wiring"):
         _shortlists(config, {}, dataset, split, space=None)
+
+
+@pytest.mark.slow
+def test_cli_trains_personalised_flower_with_a_sasrec_scorer_it_keeps(tmp_path, capsys):
+    """`recagora train flower --set reward=personalized`: SASRec trained on the train split,
+    saved in the run folder and reused on resume (the paper's with-history reward)."""
+    run = tmp_path / "flower"
+    settings = [*TINY[1:], "max_steps=1", "reward=personalized", "scorer_epochs=1"]
+    args = ["train", "flower", "--dataset", "video-games", "--output-dir", str(run)]
+    assert main([*args, *(x for s in settings for x in ("--set", s))]) == 0
+    scorer = run / "scorer_sasrec.pt"
+    assert scorer.is_file() and (run / "checkpoint").is_dir()
+    stamp = scorer.stat().st_mtime_ns
+    settings[-3] = "max_steps=2"
+    assert main([*args, *(x for s in settings for x in ("--set", s))]) == 0
+    assert scorer.stat().st_mtime_ns == stamp  # the resume scored with the same model
+    assert "from step 1 to 2" in capsys.readouterr().out
+    bad = [*args, "--set", "reward=personalized", "--set", "scorer_checkpoint=/no/such.pt"]
+    assert main(bad) == 2
+    assert "is not a file" in capsys.readouterr().err
