@@ -22,6 +22,7 @@ AGENTS: dict[str, dict[str, tuple[str | type, str]]] = {
     "user": {  # TriRec
         "llm": ("recagora.agents.roles.user_llm:LLMUserAgent", "v0"),
         "surrogate": ("recagora.agents.roles.user_surrogate:SurrogateUserAgent", "v0"),
+        "learned": ("recagora.agents.roles.user_learned:LearnedUserAgent", "v0"),
     },
     "item": {  # TriRec
         "llm": ("recagora.agents.roles.item_llm:LLMItemAgent", "v0"),

@@ -1,0 +1,170 @@
+"""The learned user model: what a simulated user chooses, how interested they are, how they rate.
+
+Utility of item i for a user with history H (oldest first, TRAINING items only):
+
+    U(H, i) = w . [ s(H, i), affinity, recent_affinity, popularity, category_taste ]
+
+- s(H, i): the next-item logit of a SASRec encoder over H (`network.py`, trained on
+  the training split with the full softmax, epochs chosen on validation: `train.py`);
+  the sequential user-response model of simulators such as KuaiSim (Zhao et al., 2023);
+- the other four: the v0 surrogate's features (`agents/surrogate/features.py`: cosine to
+  the mean and the recency-weighted history text vectors, log popularity, category taste),
+  which also let a promotion's text move the perceived item (the TriRec role);
+- w: a conditional logit (McFadden, 1974) fitted on the VALIDATION next items against
+  uniformly sampled alternatives (a uniform subset of alternatives keeps the logit
+  consistent: McFadden, 1978), so its scale is the fitted temperature and the features
+  are stacked on data the encoder was not trained on.
+
+Choice among K candidates: P(j) = exp(U_j) / (sum_k exp(U_k) + exp(U_0)), with an outside
+option U_0 = the `outside_quantile` of the utilities of random validation items (a slate
+must beat most random items to be consumed; as v0). Interest ("would you watch i?",
+Agent4Rec's yes/no): sigmoid(a U(H, i) + b lse(H) + c), lse(H) = log sum_j exp s(H, j),
+fitted by logistic regression on validation targets against as many never-seen items
+(1:1). Ratings (where the dataset has them): the ordinal SVD++ of `rating.py`, a
+distribution over the dataset's levels. Leaving stays with `agents/roles/satisfaction.py`:
+no public log records exits, so there is nothing to fit a leave model on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+import torch
+
+from recagora.agents.learned_user.network import EncoderConfig, SequenceEncoder, final_states
+from recagora.agents.learned_user.rating import RatingConfig, RatingHead
+from recagora.agents.learned_user.train import TrainConfig
+from recagora.agents.roles.base import ItemFacts
+from recagora.agents.surrogate.features import (
+    PromotionVectors,
+    UserFeatures,
+    candidate_features,
+    from_histories,
+)
+
+FUSED = ("sequence", "affinity", "recent_affinity", "popularity", "category_taste")
+
+
+@dataclass(frozen=True)
+class LearnedUserConfig:
+    """Everything that shapes a fit (all of it enters the cache key)."""
+
+    encoder: EncoderConfig = field(default_factory=EncoderConfig, metadata={"help": "Sequence encoder size."})
+    train: TrainConfig = field(default_factory=TrainConfig, metadata={"help": "Encoder training budget."})
+    rating: RatingConfig = field(default_factory=RatingConfig, metadata={"help": "Rating head."})
+    n_negatives: int = field(default=50, metadata={"help": "Uniform alternatives per validation choice when w is fitted."})
+    max_valid_samples: int = field(default=5000, metadata={"help": "Validation samples used for w, the outside option and interest (seeded subset)."})
+    outside_quantile: float = field(default=0.9, metadata={"help": "Share of random items whose utility lies below the outside option."})
+
+
+@dataclass
+class LearnedUserModel:
+    """A fitted learned user (see the module docstring); a `UserModel` for the fidelity suite.
+
+    user_keys: dataset user keys; `users[r]` of the suite's calls is a position in it
+        (-1 or out of range = a user the rating head has not seen: read from the history).
+    """
+
+    facts: ItemFacts
+    encoder: SequenceEncoder
+    weights: np.ndarray  # (5,) over FUSED
+    outside_utility: float
+    interest: np.ndarray  # (3,) a, b, c
+    rating: RatingHead | None
+    user_keys: tuple[str, ...]
+    log: dict
+    name: str = "learned"
+    temperature: float = 1.0  # the fitted w already carries the scale (read by the TriRec role)
+
+    def utilities(
+        self,
+        histories: Sequence[Sequence[int]],
+        candidates: np.ndarray,
+        users: UserFeatures | None = None,
+        promotions: PromotionVectors | None = None,
+        promotion_weight: float = 0.0,
+    ) -> np.ndarray:
+        """(n, K) U of each row's candidates; `users` = the histories' surrogate features."""
+        return fused_features(self.facts, self.encoder, histories, candidates, users, promotions, promotion_weight)[0] @ self.weights
+
+    def choice_probabilities(self, users, histories, candidates: np.ndarray) -> np.ndarray:
+        """(n, K) P(pick j); each row leaves the rest to the outside option."""
+        u = self.utilities(histories, np.asarray(candidates, np.int64))
+        top = np.maximum(u.max(axis=1, keepdims=True), self.outside_utility)
+        weight = np.exp(u - top)
+        return weight / (weight.sum(axis=1, keepdims=True) + np.exp(self.outside_utility - top))
+
+    def interest_probabilities(self, users, histories, items: np.ndarray) -> np.ndarray:
+        """(n,) P(yes) that user r would watch / buy items[r] shown alone."""
+        x, lse = fused_features(self.facts, self.encoder, histories, np.asarray(items, np.int64)[:, None])
+        return _sigmoid(self.interest[0] * (x[:, 0] @ self.weights) + self.interest[1] * lse + self.interest[2])
+
+    def rating_probabilities(self, users, histories, items: np.ndarray, levels: np.ndarray) -> np.ndarray | None:
+        """(n, L) P(level) over `levels` (levels the data never used get 0), or None without ratings."""
+        if self.rating is None:
+            return None
+        keys = [self.user_keys[u] if 0 <= u < len(self.user_keys) else None for u in map(int, users)]
+        probs = self.rating.probabilities(keys, histories, items)
+        out = np.zeros((len(probs), len(levels)))
+        for column, level in enumerate(self.rating.levels):
+            out[:, np.flatnonzero(np.isclose(levels, level))] = probs[:, [column]]
+        return out
+
+
+def fused_features(
+    facts: ItemFacts,
+    encoder: SequenceEncoder,
+    histories: Sequence[Sequence[int]],
+    candidates: np.ndarray,
+    users: UserFeatures | None = None,
+    promotions: PromotionVectors | None = None,
+    promotion_weight: float = 0.0,
+    block: int = 1024,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n, K, 5) features over FUSED and (n,) lse(H) of the sequence logits over the catalog."""
+    users = users if users is not None else from_histories(facts, histories)
+    surrogate = candidate_features(facts, users, candidates, promotions, promotion_weight)
+    sequence, lse = np.empty(candidates.shape, np.float32), np.empty(len(candidates), np.float32)
+    for start in range(0, len(candidates), block):
+        part = slice(start, start + block)
+        with torch.no_grad():
+            logits = encoder.logits(final_states(encoder, list(histories[part])))
+        index = torch.as_tensor(candidates[part])
+        sequence[part] = torch.gather(logits, 1, index).numpy()
+        lse[part] = torch.logsumexp(logits, dim=1).numpy()
+    return np.concatenate([sequence[..., None], surrogate], axis=-1).astype(np.float64), lse.astype(np.float64)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def fit_conditional_logit(x: np.ndarray, l2: float = 1e-4) -> np.ndarray:
+    """(F,) w maximising the mean log-likelihood of column 0 of (S, J, F) features under softmax(x w)."""
+
+    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+        logits = x @ w
+        logits -= logits.max(axis=1, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        grad = np.einsum("sj,sjf->f", np.exp(log_p), x) / len(x) - x[:, 0].mean(axis=0)
+        return float(-log_p[:, 0].mean() + l2 * w @ w), grad + 2 * l2 * w
+
+    start = np.zeros(x.shape[-1])
+    start[0] = 1.0
+    return scipy.optimize.minimize(objective, start, jac=True, method="L-BFGS-B").x
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-4) -> np.ndarray:
+    """(F + 1,) coefficients then intercept of an L2-penalised logistic regression of y on x."""
+    design = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+
+    def objective(beta: np.ndarray) -> tuple[float, np.ndarray]:
+        p = _sigmoid(design @ beta)
+        eps = 1e-12
+        nll = -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
+        return float(nll + l2 * beta[:-1] @ beta[:-1]), design.T @ (p - y) / len(y) + 2 * l2 * np.r_[beta[:-1], 0.0]
+
+    return scipy.optimize.minimize(objective, np.zeros(design.shape[1]), jac=True, method="L-BFGS-B").x
