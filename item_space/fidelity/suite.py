@@ -143,9 +143,7 @@ def run_suite(
     groups = popularity_groups(counts, config.n_groups, scheme="trirec").group
     levels = rating_section.rating_levels(dataset)
     folds = rating_section.official_folds(dataset) if config.folds and levels is not None else None
-    refit = {n: f for n, f in factories.items() if fold_models is None or n in fold_models}
-    total = len(factories) * (3 + len(protocols.choice)) + (len(refit) * len(folds) if folds else 0)
-    step = _counter(on_step, total)
+    step = _Steps(on_step, len(factories) * (3 + len(protocols.choice)))
     report = _header(dataset, split, heldout, config, list(factories))
     report["ratings"]["levels"] = None if levels is None else levels.tolist()
     report["population"]["real"] = _population_of(heldout.targets, groups, config, n_items)
@@ -154,6 +152,8 @@ def run_suite(
             report, name, factory, split, heldout, protocols, groups, config, n_items, step
         )
     if folds:
+        refit = _fold_factories(factories, fold_models, report["ratings"]["heldout"])
+        step.total += len(refit) * len(folds)
         report["ratings"]["folds"] = rating_section.fold_section(
             folds, refit, levels, lambda name, fold: _rng(config, RATINGS, name, fold), step
         )
@@ -165,9 +165,26 @@ def _missing_baselines(factories: Mapping, n_items: int, seed: int) -> dict[str,
     return {name: build for name, build in baselines.items() if name not in factories}
 
 
-def _counter(on_step: StepHook | None, total: int) -> Callable[[str], None]:
-    """step(description) -> on_step(description, total), or nothing without a hook."""
-    return (lambda what: on_step(what, total)) if on_step else (lambda what: None)
+class _Steps:
+    """step(description) -> on_step(description, total); the total grows once the fold
+    section knows which models rate."""
+
+    def __init__(self, on_step: StepHook | None, total: int) -> None:
+        self.on_step, self.total = on_step, total
+
+    def __call__(self, what: str) -> None:
+        if self.on_step is not None:
+            self.on_step(what, self.total)
+
+
+def _fold_factories(factories: Mapping, fold_models, heldout_ratings: dict) -> dict:
+    """The models rebuilt per fold: those asked for, minus any that does not rate."""
+    return {
+        name: build
+        for name, build in factories.items()
+        if (fold_models is None or name in fold_models)
+        and heldout_ratings[name].get("reason") != "the model does not rate"
+    }
 
 
 def build_protocols(heldout: HeldOut, counts: np.ndarray, config: SuiteConfig) -> Protocols:

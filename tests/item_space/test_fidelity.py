@@ -161,9 +161,26 @@ def test_progress_counts_every_step_and_fold_models_limit_the_refits(ml100k):
     report = run_suite(
         dataset, split, {}, config, lambda *a: calls.append(a), fold_models={"popularity"}
     )
-    totals = {total for _, total in calls}
-    assert totals == {len(calls)} == {2 * (3 + 4) + 5}
+    assert calls[-1][1] == len(calls) == 2 * (3 + 4) + 5
     assert set(report["ratings"]["folds"]) == {"popularity"}
+
+
+def test_a_model_that_does_not_rate_is_built_once_not_per_fold(ml100k):
+    dataset, split = ml100k
+    built = []
+
+    class Silent(RandomUserModel):
+        def rating_probabilities(self, users, histories, items, levels):
+            return None
+
+    def build(split):
+        built.append(split)
+        return Silent(0)
+
+    report = run_suite(dataset, split, {"silent": build}, SuiteConfig(users=40, seed=0))
+    assert len(built) == 1
+    assert report["ratings"]["heldout"]["silent"]["reason"] == "the model does not rate"
+    assert set(report["ratings"]["folds"]) == {"random", "popularity"}
 
 
 def test_same_seed_same_report_and_another_seed_another(ml100k):
