@@ -18,7 +18,7 @@ import time
 import torch
 
 from recagora.item_space.datasets import load_dataset
-from recagora.training.configs import build_config
+from recagora.training.configs import load_config
 from recagora.training.data import response_log_probs
 from recagora.training.policy import GenerativeRecommender
 from recagora.training.sft_config import SFTConfig
@@ -47,7 +47,7 @@ def bench_trainer(dataset, args) -> None:
         f"num_threads={args.threads}",
         "prompt.max_history=5",
     ]
-    trainer = SFTTrainer(build_config(SFTConfig, None, overrides), dataset.catalog, split.train)
+    trainer = SFTTrainer(load_config(SFTConfig, None, None, overrides), dataset.catalog, split.train)
     batch = target_batch(trainer, [split.train[i] for i in trainer.batch_indices(0)])
     tokens = int(batch.attention_mask.sum())
     bare_model = copy.deepcopy(trainer.backbone.model)
@@ -74,7 +74,7 @@ def bench_beam_search(dataset, args) -> None:
     else:
         overrides = ["output_dir=/tmp/recagora-training-bench", "progress=false", "resume=false"]
         trainer = SFTTrainer(
-            build_config(SFTConfig, None, overrides), dataset.catalog, split.train[:10]
+            load_config(SFTConfig, None, None, overrides), dataset.catalog, split.train[:10]
         )
         policy = GenerativeRecommender(
             trainer.backbone, trainer.items, trainer.config.prompt, trainer.titles, "untrained"

@@ -34,13 +34,14 @@ def prepare_papereval(config: PaperEvalConfig, services: RunServices) -> Episode
 
         llm = open_llm(config.llm, ledger_path=services.ledger_path)
         closers.append(llm.close)
+    # roles first: a missing scorer file is refused before the corpus is read and embedded
+    judge, writer = _judge(config, llm, extras), _post_writer(config, llm)
     corpus = extras.get("corpus") or load_corpus(config)
     embedder = extras.get("embedder") or default_embedder()
     papers = chosen_papers(corpus, config)
     ItemSpace.build(corpus.concurrent, embedder=embedder)  # sets corpus.concurrent.vectors
     target_vectors = embedder.embed([f"{i.title}. {i.text}" for i in corpus.targets.items])
     labels = paper_labels(corpus.targets)
-    judge, writer = _judge(config, llm, extras), _post_writer(config, llm)
     evaluator = judge if config.role("evaluator") == "llm" else None
     context = PaperEvalContext(
         config, corpus.targets, corpus.concurrent, target_vectors, paper_days(corpus.targets),

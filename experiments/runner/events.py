@@ -71,6 +71,18 @@ class EventLog:
         self._seq += 1
 
 
+def scan_event_log(path: Path) -> set[int]:
+    """The complete rounds of a log, read only (a missing log has none); raises
+    `CorruptEventLog` where opening it for writing would."""
+    path = Path(path)
+    if not path.exists():
+        return set()
+    try:
+        return _scan(path)[0]
+    except OSError as error:
+        raise CorruptEventLog(f"{path} is unreadable ({error.strerror or error})") from None
+
+
 def read_events(path: Path) -> Iterator[dict[str, Any]]:
     """Events of a log in file order (use for replay and reports).
 

@@ -45,7 +45,7 @@ from recagora.experiments.runner.config import (
     flatten_mapping,
     save_config,
 )
-from recagora.experiments.runner.events import EventLog
+from recagora.experiments.runner.events import EventLog, scan_event_log
 from recagora.experiments.runner.folder import (
     RunFolder,
     RunFolderError,
@@ -148,12 +148,16 @@ def resume_run(
     A finished run is reported as it stands; nothing in its folder is rewritten.
     """
     folder = RunFolder.open(run, runs_root(runs_dir))
+    # Everything that can refuse the resume is checked read-only before the lock is
+    # taken: a refused resume leaves the folder exactly as it was.
+    saved, manifest = folder.read_config(), folder.read_manifest()
+    spec = get_scenario(_saved_scenario(folder, saved))
+    config = build_config(spec.config_cls, flatten_mapping(saved))
+    rounds_on_disk = scan_event_log(folder.events_path)
+    if manifest.get("status") == "finished" and asyncio.run(_checkpoint_done(spec, folder)):
+        return RunResult(folder, "finished", folder.read_summary(), message="already finished")
+    asyncio.run(_check_checkpoint(spec, folder, rounds_on_disk))
     with RunLock(folder):
-        saved, manifest = folder.read_config(), folder.read_manifest()
-        spec = get_scenario(_saved_scenario(folder, saved))
-        if manifest.get("status") == "finished" and asyncio.run(_checkpoint_done(spec, folder)):
-            return RunResult(folder, "finished", folder.read_summary(), message="already finished")
-        config = build_config(spec.config_cls, flatten_mapping(saved))
         services = _services(config, folder, llm, extras)
         return asyncio.run(
             _execute(spec, config, folder, services=services, on_round=on_round, discard=None)
@@ -209,8 +213,6 @@ async def _execute(
     resume = discard is None
     log = EventLog(folder.events_path)
     services.sink = FolderSink(log, on_round)
-    if resume:
-        await _check_checkpoint(spec, folder, log)
     try:
         episode = spec.prepare(config, services)
     except BaseException:
@@ -281,6 +283,8 @@ async def _drive(spec: ScenarioSpec, folder: RunFolder, episode: Episode, resume
 
 async def _checkpoint_done(spec: ScenarioSpec, folder: RunFolder) -> bool:
     """Whether the run's checkpoint says the episode ended (False if it cannot be read)."""
+    if not folder.checkpoint_path.is_file():
+        return False
     try:
         async with _compiled(spec, folder) as graph:
             return bool((await graph.aget_state(_thread(folder))).values.get("done"))
@@ -288,20 +292,22 @@ async def _checkpoint_done(spec: ScenarioSpec, folder: RunFolder) -> bool:
         return False
 
 
-async def _check_checkpoint(spec: ScenarioSpec, folder: RunFolder, log: EventLog) -> None:
+async def _check_checkpoint(spec: ScenarioSpec, folder: RunFolder, rounds_on_disk: set) -> None:
     """Refuse (one line, nothing rewritten) a resume whose checkpoint is damaged or is
     missing although rounds are on disk (a fresh start would redo them)."""
-    try:
-        async with _compiled(spec, folder) as graph:
-            values = (await graph.aget_state(_thread(folder))).values
-    except Exception as error:
+    values: dict = {}
+    if folder.checkpoint_path.is_file():  # absent: killed before its first checkpoint
+        try:
+            async with _compiled(spec, folder) as graph:
+                values = (await graph.aget_state(_thread(folder))).values
+        except Exception as error:
+            raise RunFolderError(
+                f"{folder.checkpoint_path} is unreadable ({type(error).__name__}); "
+                "the run cannot be resumed"
+            ) from None
+    if not values and rounds_on_disk:
         raise RunFolderError(
-            f"{folder.checkpoint_path} is unreadable ({type(error).__name__}); "
-            "the run cannot be resumed"
-        ) from None
-    if not values and log.complete_rounds:
-        raise RunFolderError(
-            f"run {folder.name!r} has {len(log.complete_rounds)} rounds on disk but no "
+            f"run {folder.name!r} has {len(rounds_on_disk)} rounds on disk but no "
             "checkpoint for its run id; it cannot be resumed"
         )
 
