@@ -121,21 +121,28 @@ def _hold_lock(folder: Path, ready, release) -> None:
 
 @pytest.mark.slow
 def test_a_second_process_cannot_resume_a_running_run(reference, hashing_space, tmp_path):
+    import shutil
+
     clean, _ = reference
+    running = Path(shutil.copytree(clean, tmp_path / "running"))
+    manifest = RunFolder(running).read_manifest()  # as a run still going: not finished
+    RunFolder(running).write_json(running / "manifest.json", {**manifest, "status": "running"})
     ready, release = FORK.Event(), FORK.Event()
-    holder = FORK.Process(target=_hold_lock, args=(clean, ready, release))
+    holder = FORK.Process(target=_hold_lock, args=(running, ready, release))
     holder.start()
     try:
         assert ready.wait(30)
-        before = (clean / "events.jsonl").read_bytes()
+        before = (running / "events.jsonl").read_bytes()
         with pytest.raises(RunLocked, match=str(holder.pid)):
-            resume_run(clean, extras={"space": hashing_space})
-        assert (clean / "events.jsonl").read_bytes() == before
+            resume_run(running, extras={"space": hashing_space})
+        assert (running / "events.jsonl").read_bytes() == before
     finally:
         release.set()
         holder.join()
-    # The lock dies with its holder: the run can be opened again.
-    assert resume_run(clean, extras={"space": hashing_space}).status == "finished"
+    # The lock dies with its holder: the run can be resumed (it is done: nothing is re-run).
+    resumed = resume_run(running, extras={"space": hashing_space})
+    assert resumed.status == "finished"
+    assert _episode_events(running) == _episode_events(clean)
 
 
 @pytest.mark.slow
