@@ -18,6 +18,7 @@ from recagora.training.configs import load_config, save_config
 TRAINERS: dict[str, str] = {
     "sft": "recagora.training.sft_trainer:SFTTrainer",
     "flower": "recagora.training.flower_trainer:FlowerTrainer",
+    "grpo": "recagora.training.grpo_trainer:GRPOTrainer",
 }
 
 
