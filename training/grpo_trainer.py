@@ -98,6 +98,7 @@ class GRPOTrainer(BaseTrainer):
 
     def __init__(self, config: GRPOConfig, catalog: Catalog, train: list[Sample]):
         super().__init__(config, catalog, train)
+        self.reward_metrics: dict[str, float] = {}  # sums a `group_rewards` may add to the log
         if config.init_from:
             load_initial_policy(self, config.init_from)
         # The frozen reference: the starting policy (the SFT model when init_from is set).
@@ -123,11 +124,14 @@ class GRPOTrainer(BaseTrainer):
         loss_sum, kl_sum, tokens = self.policy_loss(prompts, units, advantages)
         lists = len(batch_samples) * config.num_generations
         loss = loss_sum / lists
+        extra = {key: value / lists for key, value in self.reward_metrics.items()}
+        self.reward_metrics = {}
         return loss, {
             "loss": loss.item(),
             "reward": float(rewards.mean(1).sum()) / len(batch_samples),
             "kl": kl_sum / lists,
             "tokens": tokens,
+            **extra,
         }
 
     def rollouts(self, samples: list[Sample], prompts: list[list[int]]) -> np.ndarray:
@@ -147,17 +151,11 @@ class GRPOTrainer(BaseTrainer):
         return result.items.numpy()[:, :, None]
 
     def _sampled_rollouts(self, samples: list[Sample], prompts: list[list[int]]) -> np.ndarray:
-        """K distinct items per list from 2K seeded draws (the first K distinct ones)."""
-        groups, k = self.config.num_generations, self.list_length
-        draws = groups * (2 * k if k > 1 else 1)
-        seeds = [_row_seed(self.sample_seed(s), row) for s in samples for row in range(draws)]
-        repeated = [p for p in prompts for _ in range(draws)]
-        uniforms = row_uniforms(seeds, self.trie.max_depth)
-        _, _, units = sample_under_trie(
-            self.backbone, self.trie, repeated, uniforms, self.config.rollout_temperature
-        )
-        drawn = units.cpu().numpy().reshape(len(samples), groups, -1)
-        return np.stack([[_first_distinct(row, k) for row in group] for group in drawn])
+        seeds = [self.sample_seed(s) for s in samples]
+        return sample_lists(
+            self.backbone, self.trie, prompts, seeds, self.config.num_generations,
+            self.list_length, self.config.rollout_temperature,
+        )  # fmt: skip
 
     def policy_loss(self, prompts, units: np.ndarray, advantages: torch.Tensor):
         """Summed per-list token-mean surrogate (+ beta KL), the summed mean KL, tokens fed."""
@@ -201,6 +199,19 @@ class GRPOTrainer(BaseTrainer):
         logits, _ = backbone.forward(tokens.input_ids, tokens.attention_mask)
         log_probs = response_log_probs(logits, tokens)
         return log_probs.gather(-1, tokens.response[..., None]).squeeze(-1)
+
+
+@torch.no_grad()
+def sample_lists(backbone, trie, prompts, seeds: list[int], n_lists: int, k: int, temperature):
+    """(B, n_lists, k) units: K distinct items per list, the first K distinct of 2K seeded
+    draws under the trie (sequential sampling without replacement; -1 where fewer came)."""
+    draws = n_lists * (2 * k if k > 1 else 1)
+    rows = [_row_seed(seed, row) for seed in seeds for row in range(draws)]
+    repeated = [p for p in prompts for _ in range(draws)]
+    uniforms = row_uniforms(rows, trie.max_depth)
+    _, _, units = sample_under_trie(backbone, trie, repeated, uniforms, temperature)
+    drawn = units.cpu().numpy().reshape(len(prompts), n_lists, -1)
+    return np.stack([[_first_distinct(row, k) for row in group] for group in drawn])
 
 
 def _per_list_mean(sums, counts, list_index, n_lists: int) -> torch.Tensor:
