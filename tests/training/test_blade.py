@@ -118,3 +118,21 @@ def test_blade_and_bon_raise_ndcg_on_a_toy_task_and_resume_exactly(
             method, catalog, train, overrides=tiny_overrides(part, max_steps=steps, **extra)
         ).train()
     assert _column(part, "list_reward") == rewards[:4]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["blade", "--set", "tau=1.5"], "tau 1.5 must lie in [0, 1)"),
+        (["bon", "--set", "num_generations=1"], "must be >= 2"),
+        (["grpo", "--set", "rollout=greedy"], "rollout 'greedy' is unknown"),
+    ],
+)
+def test_cli_bad_rl_settings_are_one_line_exit_2_and_write_nothing(args, message, tmp_path, capsys):
+    from recagora.experiments.cli.main import main
+
+    out = tmp_path / "run"
+    assert main(["train", *args, "--output-dir", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert not out.exists()
