@@ -18,6 +18,9 @@ from recagora.training.configs import load_config, save_config
 TRAINERS: dict[str, str] = {
     "sft": "recagora.training.sft_trainer:SFTTrainer",
     "flower": "recagora.training.flower_trainer:FlowerTrainer",
+    "grpo": "recagora.training.grpo_trainer:GRPOTrainer",
+    "blade": "recagora.training.blade_trainer:BladeTrainer",
+    "bon": "recagora.training.blade_trainer:BoNTrainer",
 }
 
 
@@ -66,11 +69,16 @@ SCORER_FILE = "scorer_sasrec.pt"
 def trainer_extras(method: str, config: Any, catalog: Catalog, split: Any) -> dict[str, Any]:
     """What `method`'s trainer needs beyond config and samples (`make_trainer`'s kwargs).
 
-    Flower with reward=personalized (the paper's with-history setting) gets an item
+    BLADE/BoN with auxiliary=ild get the item space's vectors (ILD = 1 - cosine). Flower
+    with reward=personalized (the paper's with-history setting) gets an item
     scorer: SASRec (Kang & McAuley, ICDM 2018) from `scorer_checkpoint`, or trained on
     `split.train_interactions` only and saved as <output_dir>/scorer_sasrec.pt, so a
     resumed run scores with the same model.
     """
+    if method in ("blade", "bon") and config.auxiliary == "ild":
+        from recagora.item_space.space import ItemSpace  # the shared, cached embeddings
+
+        return {"item_vectors": ItemSpace.build(catalog).catalog.vectors}
     if method != "flower" or config.reward != "personalized":
         return {}
     from recagora.training.flower_trainer import scorer_from_recommender
