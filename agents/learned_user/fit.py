@@ -27,6 +27,7 @@ from recagora.agents.learned_user.model import (
     fit_conditional_logit,
     fit_logistic,
     fused_features,
+    interest_design,
 )
 from recagora.agents.learned_user.network import SequenceEncoder
 from recagora.agents.learned_user.rating import OrdinalSVDpp, RatingHead, fit_rating_head
@@ -52,7 +53,12 @@ def fit_learned_user(
     path = cache_dir() / "learned_user" / f"{cache_key(facts, split, seed, config)}.pt"
     if cache and path.exists():
         return _load(path, facts, config)
-    model = _fit(facts, split, seed, config, show_progress)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    try:
+        model = _fit(facts, split, seed, config, show_progress)
+    finally:
+        torch.set_num_threads(threads)
     if cache:
         _save(model, path)
     return model
@@ -107,17 +113,28 @@ def _fit_heads(facts, encoder, valid: list[Sample], config: LearnedUserConfig, s
     """w (conditional logit on uniform alternatives), the outside utility, the interest head."""
     rng = np.random.default_rng(seed + 1)
     histories = [s.history for s in valid]
-    sets = choice_sets(valid, len(facts), config.n_negatives, rng)
-    x, lse = fused_features(facts, encoder, histories, sets)
+    uniform = choice_sets(valid, len(facts), config.n_negatives, rng)
+    popular = rng.random(len(valid)) < config.popular_share
+    sets = np.where(popular[:, None], _popular_sets(valid, facts.popularity, config.n_negatives, rng), uniform)
+    x, _ = fused_features(facts, encoder, histories, sets)
     weights = fit_conditional_logit(x)
-    u = x @ weights  # (S, 1 + n_negatives)
-    outside = float(np.quantile(u[:, 1:], config.outside_quantile))
-    unseen = _unseen_items(valid, len(facts), rng)
-    x_neg, _ = fused_features(facts, encoder, histories, unseen[:, None])
-    utility = np.concatenate([u[:, 0], x_neg[:, 0] @ weights])
-    design = np.stack([utility, np.concatenate([lse, lse])], axis=1)
+    outside = float(np.quantile((x[~popular, 1:] @ weights), config.outside_quantile))
+    pairs = np.stack([uniform[:, 0], _unseen_items(valid, len(facts), rng)], axis=1)
+    x_pairs, rank = fused_features(facts, encoder, histories, pairs)
+    design = interest_design((x_pairs @ weights).T.ravel(), rank.T.ravel())
     labels = np.r_[np.ones(len(valid)), np.zeros(len(valid))]
-    return weights, outside, fit_logistic(design, labels)
+    return weights, outside, fit_logistic(design[:, :-1], labels)
+
+
+def _popular_sets(samples: Sequence[Sample], popularity: np.ndarray, n: int, rng) -> np.ndarray:
+    """(S, 1 + n): the target, then n distinct items drawn by training popularity (+1), != target."""
+    p = np.asarray(popularity, np.float64) + 1.0
+    rows = []
+    for sample in samples:
+        weights = p.copy()
+        weights[sample.target] = 0.0
+        rows.append(np.r_[sample.target, rng.choice(len(p), n, replace=False, p=weights / weights.sum())])
+    return np.asarray(rows, np.int64)
 
 
 def _unseen_items(samples: Sequence[Sample], n_items: int, rng: np.random.Generator) -> np.ndarray:

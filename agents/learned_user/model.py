@@ -11,16 +11,18 @@ Utility of item i for a user with history H (oldest first, TRAINING items only):
   the mean and the recency-weighted history text vectors, log popularity, category taste),
   which also let a promotion's text move the perceived item (the TriRec role);
 - w: a conditional logit (McFadden, 1974) fitted on the VALIDATION next items against
-  uniformly sampled alternatives (a uniform subset of alternatives keeps the logit
-  consistent: McFadden, 1978), so its scale is the fitted temperature and the features
-  are stacked on data the encoder was not trained on.
+  sampled alternatives, half drawn uniformly (a uniform subset keeps the logit consistent:
+  McFadden, 1978), half by training popularity (the sets a platform shows), so its scale
+  is the fitted temperature, calibrated on both kinds of slate, and the features are
+  stacked on data the encoder was not trained on.
 
 Choice among K candidates: P(j) = exp(U_j) / (sum_k exp(U_k) + exp(U_0)), with an outside
 option U_0 = the `outside_quantile` of the utilities of random validation items (a slate
 must beat most random items to be consumed; as v0). Interest ("would you watch i?",
-Agent4Rec's yes/no): sigmoid(a U(H, i) + b lse(H) + c), lse(H) = log sum_j exp s(H, j),
-fitted by logistic regression on validation targets against as many never-seen items
-(1:1). Ratings (where the dataset has them): the ordinal SVD++ of `rating.py`, a
+Agent4Rec's yes/no): sigmoid(a U(H, i) + b log rank(H, i) + c), rank = the share of the
+catalog whose sequence logit is at least s(H, i) (a per-user normalisation: a threshold on
+raw utilities would differ between users with broad and narrow tastes), fitted by logistic
+regression on validation targets against as many never-seen items (1:1). Ratings (where the dataset has them): the ordinal SVD++ of `rating.py`, a
 distribution over the dataset's levels. Leaving stays with `agents/roles/satisfaction.py`:
 no public log records exits, so there is nothing to fit a leave model on.
 """
@@ -58,6 +60,8 @@ class LearnedUserConfig:
     n_negatives: int = field(default=50, metadata={"help": "Uniform alternatives per validation choice when w is fitted."})
     max_valid_samples: int = field(default=5000, metadata={"help": "Validation samples used for w, the outside option and interest (seeded subset)."})
     outside_quantile: float = field(default=0.9, metadata={"help": "Share of random items whose utility lies below the outside option."})
+    popular_share: float = field(default=0.5, metadata={"help": "Share of validation choice sets whose alternatives are drawn by training popularity (the rest uniformly)."})
+    threads: int = field(default=1, metadata={"help": "torch CPU threads while fitting (more than the free cores makes OpenMP spin: 1 on a shared machine)."})
 
 
 @dataclass
@@ -72,7 +76,7 @@ class LearnedUserModel:
     encoder: SequenceEncoder
     weights: np.ndarray  # (5,) over FUSED
     outside_utility: float
-    interest: np.ndarray  # (3,) a, b, c
+    interest: np.ndarray  # (3,) over `interest_design`
     rating: RatingHead | None
     user_keys: tuple[str, ...]
     log: dict
@@ -99,8 +103,8 @@ class LearnedUserModel:
 
     def interest_probabilities(self, users, histories, items: np.ndarray) -> np.ndarray:
         """(n,) P(yes) that user r would watch / buy items[r] shown alone."""
-        x, lse = fused_features(self.facts, self.encoder, histories, np.asarray(items, np.int64)[:, None])
-        return _sigmoid(self.interest[0] * (x[:, 0] @ self.weights) + self.interest[1] * lse + self.interest[2])
+        x, rank = fused_features(self.facts, self.encoder, histories, np.asarray(items, np.int64)[:, None])
+        return _sigmoid(interest_design(x[:, 0] @ self.weights, rank[:, 0]) @ self.interest)
 
     def rating_probabilities(self, users, histories, items: np.ndarray, levels: np.ndarray) -> np.ndarray | None:
         """(n, L) P(level) over `levels` (levels the data never used get 0), or None without ratings."""
@@ -122,20 +126,29 @@ def fused_features(
     users: UserFeatures | None = None,
     promotions: PromotionVectors | None = None,
     promotion_weight: float = 0.0,
-    block: int = 1024,
+    budget: int = 2**24,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(n, K, 5) features over FUSED and (n,) lse(H) of the sequence logits over the catalog."""
+    """(n, K, 5) features over FUSED and (n, K) log catalog rank fraction of each candidate's
+    sequence logit (log of the share of catalog items scoring at least as high)."""
     users = users if users is not None else from_histories(facts, histories)
     surrogate = candidate_features(facts, users, candidates, promotions, promotion_weight)
-    sequence, lse = np.empty(candidates.shape, np.float32), np.empty(len(candidates), np.float32)
+    sequence, rank = np.empty(candidates.shape, np.float32), np.empty(candidates.shape, np.float32)
+    block = max(1, budget // (candidates.shape[1] * len(facts)))  # rows per (B, K, N) comparison
     for start in range(0, len(candidates), block):
         part = slice(start, start + block)
         with torch.no_grad():
             logits = encoder.logits(final_states(encoder, list(histories[part])))
         index = torch.as_tensor(candidates[part])
-        sequence[part] = torch.gather(logits, 1, index).numpy()
-        lse[part] = torch.logsumexp(logits, dim=1).numpy()
-    return np.concatenate([sequence[..., None], surrogate], axis=-1).astype(np.float64), lse.astype(np.float64)
+        chosen = torch.gather(logits, 1, index)
+        sequence[part] = chosen.numpy()
+        above = (logits[:, None, :] >= chosen[:, :, None]).sum(-1)
+        rank[part] = torch.log(above / logits.shape[1]).numpy()
+    return np.concatenate([sequence[..., None], surrogate], axis=-1).astype(np.float64), rank.astype(np.float64)
+
+
+def interest_design(utility: np.ndarray, log_rank: np.ndarray) -> np.ndarray:
+    """(n, 3) inputs of the interest head: U, the log catalog rank fraction, 1."""
+    return np.stack([utility, log_rank, np.ones_like(utility)], axis=-1)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -8,9 +8,9 @@ implicit factors of the items in their history):
 and the rating is ordinal (OrdRec, Koren & Sill, RecSys 2011; the cumulative-logit model
 of McCullagh, 1980): P(r <= level_l) = sigmoid(theta_l - z), theta increasing, so every
 (user, item) has a full distribution over the levels, not a point. Trained on the
-training ratings by likelihood (full batch, Adam); the number of epochs is picked on a
-seeded 10% of them held out, then the model is refitted on all of them for that many
-epochs. A user unseen in training keeps p_u = b_u = 0 and is read through their history.
+training ratings by likelihood (full batch, Adam); the L2 penalty (from a small grid)
+and the number of epochs are picked on a seeded 10% of them held out, then the model is
+refitted on all of them with that penalty for that many epochs. A user unseen in training keeps p_u = b_u = 0 and is read through their history.
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ class RatingConfig:
     """Size, regularisation and budget of the rating head."""
 
     dim: int = field(default=32, metadata={"help": "Factor dimension."})
-    l2: float = field(default=0.02, metadata={"help": "L2 penalty on the factors and biases each rating uses."})
+    l2_grid: tuple[float, ...] = field(
+        default=(0.02, 0.05, 0.1),
+        metadata={"help": "L2 penalties on the factors and biases each rating uses; the one with the best held-out likelihood is kept."},
+    )
     lr: float = field(default=0.02, metadata={"help": "Adam learning rate (full batch)."})
     max_epochs: int = field(default=400, metadata={"help": "Most full-batch steps."})
     patience: int = field(default=20, metadata={"help": "Steps without a better held-out loss before stopping."})
@@ -114,12 +117,16 @@ def fit_rating_head(
     level_index = np.searchsorted(levels, ratings)
     held = np.random.default_rng(seed).random(len(rows)) < 0.1
     fit_part = (rows[~held], items[~held], level_index[~held])
-    _, log = _fit(user_row, histories, n_items, len(levels), fit_part, (rows[held], items[held], level_index[held]), config, seed, None)
-    model, _ = _fit(user_row, histories, n_items, len(levels), (rows, items, level_index), None, config, seed, log["best_epoch"])
-    return RatingHead(model, user_row, levels.astype(np.float64), log)
+    held_part = (rows[held], items[held], level_index[held])
+    logs = [_fit(user_row, histories, n_items, len(levels), fit_part, held_part, config, l2, seed, None)[1]
+            for l2 in config.l2_grid]
+    log = min(logs, key=lambda entry: entry["held_out_nll"])
+    model, _ = _fit(user_row, histories, n_items, len(levels), (rows, items, level_index), None, config,
+                    log["l2"], seed, log["best_epoch"])
+    return RatingHead(model, user_row, levels.astype(np.float64), {**log, "grid": logs})
 
 
-def _fit(user_row, histories, n_items, n_levels, train, held, config, seed, epochs):
+def _fit(user_row, histories, n_items, n_levels, train, held, config, l2, seed, epochs):
     """Full-batch Adam on the ordinal likelihood; early stop on `held` (or run `epochs` steps)."""
     torch.manual_seed(seed)
     model = OrdinalSVDpp(len(user_row), n_items, n_levels, config.dim)
@@ -128,7 +135,7 @@ def _fit(user_row, histories, n_items, n_levels, train, held, config, seed, epoc
     tensors = [_batch(part) for part in (train, held) if part is not None]
     best, best_epoch, losses = np.inf, 0, []
     for epoch in range(epochs or config.max_epochs):
-        loss = _loss(model, bags, *tensors[0], l2=config.l2)
+        loss = _loss(model, bags, *tensors[0], l2=l2)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -141,7 +148,7 @@ def _fit(user_row, histories, n_items, n_levels, train, held, config, seed, epoc
             best, best_epoch = held_loss, epoch + 1
         if epoch + 1 - best_epoch >= config.patience:
             break
-    return model.eval(), {"best_epoch": max(best_epoch, 1), "held_out_nll": round(best, 5) if losses else None}
+    return model.eval(), {"l2": l2, "best_epoch": max(best_epoch, 1), "held_out_nll": round(best, 5) if losses else None}
 
 
 def _batch(part):
@@ -150,7 +157,7 @@ def _batch(part):
 
 
 def _loss(model: OrdinalSVDpp, bags, users, items, levels, l2: float) -> torch.Tensor:
-    """Mean ordinal NLL (+ L2 / n_ratings); the implicit sums are computed once per user."""
+    """Mean ordinal NLL (+ the per-rating L2); the implicit sums are computed once per user."""
     implicit = model.implicit_sum(bags)[users]
     z = model.latent(users, items, implicit)
     nll = -torch.log(model.distribution(z)[torch.arange(len(levels)), levels]).mean()
