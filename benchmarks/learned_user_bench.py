@@ -125,7 +125,7 @@ def bench(name: str, seed: int) -> None:
         row["disc 1:1 acc"] = discrimination(model, users, histories, split, dataset, np.random.default_rng(seed))
         if model_name == "learned" and model.rating is not None:
             row.update(_loo_rmse(model, users, histories, split, dataset))
-            row["encoder epochs"] = model.log["encoder"]["epochs"]
+            row["encoder epochs"] = model.choice.log["encoder"]["epochs"]
         row["fit s"] = fit_s
         print(name, model_name, " ".join(f"{k}={v:.4f}" for k, v in row.items()), flush=True)
     if name == "ml-100k":

@@ -1,11 +1,12 @@
 """Fit a `LearnedUserModel` on a split (training events + validation next items), cached on disk.
 
-Order (the test split is never read):
-  1. the SASRec encoder on `split.train_interactions`, epochs chosen on `split.valid`;
-  2. w, the outside option and the interest head on (a seeded subset of) `split.valid`;
-  3. the rating head on the training ratings, when the training events carry ratings.
-The cache key hashes the training events, the validation samples, the item facts, the
-config, the seed and FIT_VERSION, so any change of data or recipe refits.
+Two sides, each fitted on first use (the test split is never read):
+  choice: 1. the SASRec encoder on `split.train_interactions`, epochs chosen on `split.valid`;
+          2. w, the outside option and the interest head on (a seeded subset of) `split.valid`;
+  rating: the ordinal SVD++ on the training ratings, when the training events carry any.
+Each side is cached under a key hashing what it reads (training events; for the choice
+side also the validation samples and the item facts), its config, the seed and
+FIT_VERSION, so any change of data or recipe refits that side.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
 from recagora.agents.learned_user.model import (
+    ChoicePart,
     LearnedUserConfig,
     LearnedUserModel,
     fit_conditional_logit,
@@ -37,7 +38,7 @@ from recagora.agents.surrogate.choice_model import choice_sets
 from recagora.item_space.embedding import cache_dir
 from recagora.item_space.types import Sample, Split
 
-FIT_VERSION = "learned-user-1"
+FIT_VERSION = "learned-user-2"
 
 
 def fit_learned_user(
@@ -48,36 +49,59 @@ def fit_learned_user(
     show_progress: bool = True,
     cache: bool = True,
 ) -> LearnedUserModel:
-    """The learned user of `split` (loaded from the cache when this exact fit was done before)."""
+    """The learned user of `split`; each side is fitted on first use, or loaded from the cache
+    when this exact fit was done before."""
     config = config or LearnedUserConfig()
-    path = cache_dir() / "learned_user" / f"{cache_key(facts, split, seed, config)}.pt"
-    if cache and path.exists():
-        return _load(path, facts, config)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
-        model = _fit(facts, split, seed, config, show_progress)
-    finally:
-        torch.set_num_threads(threads)
-    if cache:
-        _save(model, path)
-    return model
+    keys = tuple(sorted(split.train_interactions.frame["user"].astype(str).unique()))
+
+    def choice() -> ChoicePart:
+        key = cache_key(split, seed, dataclasses.replace(config, rating=None), facts)
+        return _cached(cache, f"choice-{key}", lambda: _fit_choice(facts, split, seed, config, show_progress),
+                       _save_choice, lambda payload: _load_choice(payload, facts, config), config.threads)
+
+    def rating() -> RatingHead | None:
+        key = cache_key(split, seed, config.rating)
+        return _cached(cache, f"rating-{key}", lambda: _fit_rating(split, len(facts), config, seed),
+                       _save_rating, lambda payload: _load_rating(payload, len(facts), config), config.threads)
+
+    return LearnedUserModel(facts, keys, choice, rating)
 
 
-def cache_key(facts: ItemFacts, split: Split, seed: int, config: LearnedUserConfig) -> str:
-    """sha256 (24 hex) of everything a fit reads."""
+def cache_key(split: Split, seed: int, config, facts: ItemFacts | None = None) -> str:
+    """sha256 (24 hex) of what a side's fit reads: training events, (choice side: validation
+    samples and item facts), its config, the seed and FIT_VERSION."""
     digest = hashlib.sha256(FIT_VERSION.encode())
     frame = split.train_interactions.frame[["user", "item", "rating", "timestamp"]]
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    for sample in split.valid:
-        digest.update(f"{sample.user}|{sample.target}|{sample.history}".encode())
-    for array in (facts.vectors, facts.categories, facts.popularity):
-        digest.update(np.ascontiguousarray(array).tobytes())
+    if facts is not None:
+        for sample in split.valid:
+            digest.update(f"{sample.user}|{sample.target}|{sample.history}".encode())
+        for array in (facts.vectors, facts.categories, facts.popularity):
+            digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(json.dumps([dataclasses.asdict(config), seed], sort_keys=True).encode())
     return digest.hexdigest()[:24]
 
 
-def _fit(facts: ItemFacts, split: Split, seed: int, config: LearnedUserConfig, show: bool) -> LearnedUserModel:
+def _cached(use_cache: bool, stem: str, fit: Callable, save: Callable, load: Callable, threads: int):
+    """Load `stem` from the cache, or fit (with `threads` torch threads) and store it."""
+    path = cache_dir() / "learned_user" / f"{stem}.pt"
+    if use_cache and path.exists():
+        return load(torch.load(path, weights_only=False))
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        fitted = fit()
+    finally:
+        torch.set_num_threads(previous)
+    if use_cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".tmp")
+        torch.save(save(fitted), partial)
+        partial.replace(path)  # atomic: a killed fit never leaves a half-written cache entry
+    return fitted
+
+
+def _fit_choice(facts: ItemFacts, split: Split, seed: int, config: LearnedUserConfig, show: bool) -> ChoicePart:
     from rich.progress import Progress
 
     start = time.monotonic()
@@ -90,16 +114,12 @@ def _fit(facts: ItemFacts, split: Split, seed: int, config: LearnedUserConfig, s
         encoder, encoder_log = fit_encoder(
             facts.vectors, split.train_interactions, split.valid, config.encoder, config.train, seed, advance
         )
-        progress.update(task, description="learned user: choice, interest and rating heads")
+        progress.update(task, description="learned user: choice and interest heads")
         valid = _subset(split.valid, config.max_valid_samples, seed)
         weights, outside, interest = _fit_heads(facts, encoder, valid, config, seed)
-        rating = _fit_rating(split, len(facts), config, seed)
-    frame = split.train_interactions.frame
     log = {"encoder": encoder_log, "weights": weights.round(4).tolist(), "outside_utility": round(outside, 4),
-           "interest": interest.round(4).tolist(), "rating": rating.log if rating else None,
-           "fit_seconds": round(time.monotonic() - start, 1)}
-    keys = tuple(sorted(frame["user"].astype(str).unique()))
-    return LearnedUserModel(facts, encoder, weights, outside, interest, rating, keys, log)
+           "interest": interest.round(4).tolist(), "fit_seconds": round(time.monotonic() - start, 1)}
+    return ChoicePart(encoder, weights, outside, interest, log)
 
 
 def _subset(samples: Sequence[Sample], most: int, seed: int) -> list[Sample]:
@@ -162,30 +182,26 @@ def _fit_rating(split: Split, n_items: int, config: LearnedUserConfig, seed: int
     )
 
 
-def _save(model: LearnedUserModel, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rating = model.rating
-    payload = {
-        "encoder": model.encoder.state_dict(), "weights": model.weights, "outside": model.outside_utility,
-        "interest": model.interest, "user_keys": model.user_keys, "log": model.log,
-        "rating": None if rating is None else {"state": rating.model.state_dict(), "user_row": rating.user_row,
-                                               "levels": rating.levels, "log": rating.log},
-    }
-    partial = path.with_suffix(".tmp")
-    torch.save(payload, partial)
-    partial.replace(path)  # atomic: a killed fit never leaves a half-written cache entry
+def _save_choice(part: ChoicePart) -> dict:
+    return {"encoder": part.encoder.state_dict(), "weights": part.weights, "outside": part.outside_utility,
+            "interest": part.interest, "log": part.log}
 
 
-def _load(path: Path, facts: ItemFacts, config: LearnedUserConfig) -> LearnedUserModel:
-    payload = torch.load(path, weights_only=False)
+def _load_choice(payload: dict, facts: ItemFacts, config: LearnedUserConfig) -> ChoicePart:
     encoder = SequenceEncoder(facts.vectors, config.encoder)
     encoder.load_state_dict(payload["encoder"])
-    encoder.eval()
-    rating = None
-    if payload["rating"] is not None:
-        saved = payload["rating"]
-        net = OrdinalSVDpp(len(saved["user_row"]), len(facts), len(saved["levels"]), config.rating.dim)
-        net.load_state_dict(saved["state"])
-        rating = RatingHead(net.eval(), saved["user_row"], saved["levels"], saved["log"])
-    return LearnedUserModel(facts, encoder, payload["weights"], payload["outside"], payload["interest"],
-                            rating, tuple(payload["user_keys"]), payload["log"])
+    return ChoicePart(encoder.eval(), payload["weights"], payload["outside"], payload["interest"], payload["log"])
+
+
+def _save_rating(head: RatingHead | None) -> dict | None:
+    if head is None:
+        return None
+    return {"state": head.model.state_dict(), "user_row": head.user_row, "levels": head.levels, "log": head.log}
+
+
+def _load_rating(payload: dict | None, n_items: int, config: LearnedUserConfig) -> RatingHead | None:
+    if payload is None:
+        return None
+    net = OrdinalSVDpp(len(payload["user_row"]), n_items, len(payload["levels"]), config.rating.dim)
+    net.load_state_dict(payload["state"])
+    return RatingHead(net.eval(), payload["user_row"], payload["levels"], payload["log"])

@@ -29,8 +29,9 @@ no public log records exits, so there is nothing to fit a leave model on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import scipy.optimize
@@ -65,23 +66,45 @@ class LearnedUserConfig:
 
 
 @dataclass
+class ChoicePart:
+    """The fitted choice side: encoder, w over FUSED, outside utility, interest head, fit log."""
+
+    encoder: SequenceEncoder
+    weights: np.ndarray  # (5,) over FUSED
+    outside_utility: float
+    interest: np.ndarray  # (3,) over `interest_design`
+    log: dict
+
+
+@dataclass
 class LearnedUserModel:
-    """A fitted learned user (see the module docstring); a `UserModel` for the fidelity suite.
+    """A learned user (see the module docstring); a `UserModel` for the fidelity suite.
+
+    Each side is fitted (or loaded from the cache) on first use: a TriRec run never fits
+    the rating head, a rating-only evaluation (ML-100K's u1..u5 folds) never the encoder.
 
     user_keys: dataset user keys; `users[r]` of the suite's calls is a position in it
         (-1 or out of range = a user the rating head has not seen: read from the history).
     """
 
     facts: ItemFacts
-    encoder: SequenceEncoder
-    weights: np.ndarray  # (5,) over FUSED
-    outside_utility: float
-    interest: np.ndarray  # (3,) over `interest_design`
-    rating: RatingHead | None
     user_keys: tuple[str, ...]
-    log: dict
+    fit_choice: Callable[[], ChoicePart]
+    fit_rating: Callable[[], RatingHead | None]
     name: str = "learned"
-    temperature: float = 1.0  # the fitted w already carries the scale (read by the TriRec role)
+    temperature: float = 1.0  # w already carries the fitted scale (read by the TriRec role)
+
+    @cached_property
+    def choice(self) -> ChoicePart:
+        return self.fit_choice()
+
+    @cached_property
+    def rating(self) -> RatingHead | None:
+        return self.fit_rating()
+
+    @property
+    def outside_utility(self) -> float:
+        return self.choice.outside_utility
 
     def utilities(
         self,
@@ -92,7 +115,9 @@ class LearnedUserModel:
         promotion_weight: float = 0.0,
     ) -> np.ndarray:
         """(n, K) U of each row's candidates; `users` = the histories' surrogate features."""
-        return fused_features(self.facts, self.encoder, histories, candidates, users, promotions, promotion_weight)[0] @ self.weights
+        part = self.choice
+        x, _ = fused_features(self.facts, part.encoder, histories, candidates, users, promotions, promotion_weight)
+        return x @ part.weights
 
     def choice_probabilities(self, users, histories, candidates: np.ndarray) -> np.ndarray:
         """(n, K) P(pick j); each row leaves the rest to the outside option."""
@@ -103,8 +128,9 @@ class LearnedUserModel:
 
     def interest_probabilities(self, users, histories, items: np.ndarray) -> np.ndarray:
         """(n,) P(yes) that user r would watch / buy items[r] shown alone."""
-        x, rank = fused_features(self.facts, self.encoder, histories, np.asarray(items, np.int64)[:, None])
-        return _sigmoid(interest_design(x[:, 0] @ self.weights, rank[:, 0]) @ self.interest)
+        part = self.choice
+        x, rank = fused_features(self.facts, part.encoder, histories, np.asarray(items, np.int64)[:, None])
+        return _sigmoid(interest_design(x[:, 0] @ part.weights, rank[:, 0]) @ part.interest)
 
     def rating_probabilities(self, users, histories, items: np.ndarray, levels: np.ndarray) -> np.ndarray | None:
         """(n, L) P(level) over `levels` (levels the data never used get 0), or None without ratings."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from recagora.agents.learned_user.fit import fit_learned_user
-from recagora.agents.learned_user.model import LearnedUserConfig
+from recagora.agents.learned_user.model import LearnedUserConfig, LearnedUserModel
 from recagora.agents.learned_user.network import EncoderConfig
 from recagora.agents.learned_user.rating import RatingConfig
 from recagora.agents.learned_user.train import TrainConfig
@@ -105,9 +105,10 @@ def test_same_seed_same_predictions_and_the_cache_returns_them(small, fitted, tm
     monkeypatch.setenv("RECAGORA_CACHE_DIR", str(tmp_path))
     users, histories, candidates = _test_inputs(split, facts)
     first = fit_learned_user(facts, split, seed=0, config=TINY, show_progress=False)
-    assert list((tmp_path / "learned_user").glob("*.pt"))
-    cached = fit_learned_user(facts, split, seed=0, config=TINY, show_progress=False)
     expected = fitted.choice_probabilities(users, histories, candidates)
+    assert np.array_equal(first.choice_probabilities(users, histories, candidates), expected)
+    assert [p.name[:6] for p in (tmp_path / "learned_user").glob("*.pt")] == ["choice"]  # lazy sides
+    cached = fit_learned_user(facts, split, seed=0, config=TINY, show_progress=False)
     for model in (first, cached):
         assert np.array_equal(model.choice_probabilities(users, histories, candidates), expected)
     levels = np.arange(1.0, 6.0)
@@ -138,7 +139,7 @@ def test_the_role_plays_a_two_round_trirec_episode(hashed_ml100k, fitted):
 
     def learned_roles(world):
         roles = build_roles(world)
-        model = replace(fitted, facts=world.facts)
+        model = LearnedUserModel(world.facts, fitted.user_keys, lambda: fitted.choice, lambda: None)
         roles.user = LearnedUserAgent(world.facts, model, embedder=world.space.embedder)
         return roles
 
