@@ -1,6 +1,7 @@
 """TriRec fidelity: the paper's protocol on Amazon CDs_and_Vinyl, promotions none vs personalized.
 
     .venv/bin/python benchmarks/trirec_fidelity.py [--users 500] [--llm-users 40] [--llm-user-rows]
+    .venv/bin/python benchmarks/trirec_fidelity.py --llm-users 40 --rows llm,surrogate,none   # one row
 
 Protocol (Gong et al. 2026, arXiv 2603.10673, sec. 4): each test user's candidates are
 the held-out item + the 9 items SASRec (trained on the training split) ranks highest,
@@ -69,6 +70,12 @@ def print_table(rows: list[dict]) -> None:
         print("| " + " | ".join(cells) + " |", flush=True)
 
 
+def _row_plan(text: str, args: argparse.Namespace) -> tuple[str, str, int, str]:
+    """ "user,item,mode" -> (user, item, users, mode); rows with an LLM role take --llm-users."""
+    user, item, mode = text.split(",")
+    return user, item, args.llm_users if "llm" in (user, item) else args.users, mode
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="cds-vinyl")
@@ -80,6 +87,13 @@ def main() -> None:
         "--llm-user-rows",
         action="store_true",
         help="Also SmolLM2 as the user agent (keyed scores) on the --llm-users sample.",
+    )
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        default=None,
+        metavar="USER,ITEM,MODE",
+        help="Only these rows, e.g. llm,surrogate,none (LLM rows use --llm-users users).",
     )
     parser.add_argument("--llm", default="llamacpp:smollm2")
     parser.add_argument("--runs-dir", default="bench-out/fidelity")
@@ -94,6 +108,8 @@ def main() -> None:
     if args.llm_users and args.llm_user_rows:
         plan += [("llm", "surrogate", args.llm_users, "none")]
         plan += [("llm", "llm", args.llm_users, "personalized")]
+    if args.rows:
+        plan = [_row_plan(text, args) for text in args.rows]
     for user, item, users, mode in dict.fromkeys(plan):  # --users = --llm-users: rows once
         rows.append(run_row(args.dataset, users, user, item, mode, args.llm, args.runs_dir))
         print(rows[-1], flush=True)
