@@ -1,7 +1,7 @@
 """Bad-input corpus: every command refuses bad input with ONE line, exit 2, and no trace.
 
 Each case is a command line (plus, for some, bad files written before it runs). The
-contract checked for every case (issue 10, deliverable 3):
+contract checked for every case (the one-line error promise of README.md "Commands"):
 
 - exit code 2 (a `RecAgoraError` or a usage error), or the documented code;
 - stderr is exactly one non-empty line, starting with ``error:``, printed without
