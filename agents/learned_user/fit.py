@@ -2,7 +2,8 @@
 
 Two sides, each fitted on first use (the test split is never read):
   choice: 1. the SASRec encoder on `split.train_interactions`, epochs chosen on `split.valid`;
-          2. w, the outside option and the interest head on (a seeded subset of) `split.valid`;
+          2. w and the outside option on (a seeded subset of) `split.valid`;
+          3. the interest head on the same subset (seconds: refitted after every load);
   rating: the ordinal SVD++ on the training ratings, when the training events carry any.
 Each side is cached under a key hashing what it reads (training events; for the choice
 side also the validation samples and the item facts), its config, the seed and
@@ -38,7 +39,7 @@ from recagora.agents.surrogate.choice_model import choice_sets
 from recagora.item_space.embedding import cache_dir
 from recagora.item_space.types import Sample, Split
 
-FIT_VERSION = "learned-user-2"
+FIT_VERSION = "learned-user-3"
 
 
 def fit_learned_user(
@@ -56,8 +57,10 @@ def fit_learned_user(
 
     def choice() -> ChoicePart:
         key = cache_key(split, seed, dataclasses.replace(config, rating=None), facts)
-        return _cached(cache, f"choice-{key}", lambda: _fit_choice(facts, split, seed, config, show_progress),
+        part = _cached(cache, f"choice-{key}", lambda: _fit_choice(facts, split, seed, config, show_progress),
                        _save_choice, lambda payload: _load_choice(payload, facts, config), config.threads)
+        valid = _subset(split.valid, config.max_valid_samples, seed)
+        return dataclasses.replace(part, interest=_fit_interest(facts, part, valid, seed))  # seconds: never cached
 
     def rating() -> RatingHead | None:
         key = cache_key(split, seed, config.rating)
@@ -114,12 +117,12 @@ def _fit_choice(facts: ItemFacts, split: Split, seed: int, config: LearnedUserCo
         encoder, encoder_log = fit_encoder(
             facts.vectors, split.train_interactions, split.valid, config.encoder, config.train, seed, advance
         )
-        progress.update(task, description="learned user: choice and interest heads")
+        progress.update(task, description="learned user: choice head")
         valid = _subset(split.valid, config.max_valid_samples, seed)
-        weights, outside, interest = _fit_heads(facts, encoder, valid, config, seed)
+        weights, outside = _fit_heads(facts, encoder, valid, config, seed)
     log = {"encoder": encoder_log, "weights": weights.round(4).tolist(), "outside_utility": round(outside, 4),
-           "interest": interest.round(4).tolist(), "fit_seconds": round(time.monotonic() - start, 1)}
-    return ChoicePart(encoder, weights, outside, interest, log)
+           "fit_seconds": round(time.monotonic() - start, 1)}
+    return ChoicePart(encoder, weights, outside, None, log)
 
 
 def _subset(samples: Sequence[Sample], most: int, seed: int) -> list[Sample]:
@@ -130,7 +133,7 @@ def _subset(samples: Sequence[Sample], most: int, seed: int) -> list[Sample]:
 
 
 def _fit_heads(facts, encoder, valid: list[Sample], config: LearnedUserConfig, seed: int):
-    """w (conditional logit on uniform alternatives), the outside utility, the interest head."""
+    """w (conditional logit on the validation choice sets) and the outside utility."""
     rng = np.random.default_rng(seed + 1)
     histories = [s.history for s in valid]
     uniform = choice_sets(valid, len(facts), config.n_negatives, rng)
@@ -139,11 +142,19 @@ def _fit_heads(facts, encoder, valid: list[Sample], config: LearnedUserConfig, s
     x, _ = fused_features(facts, encoder, histories, sets)
     weights = fit_conditional_logit(x)
     outside = float(np.quantile((x[~popular, 1:] @ weights), config.outside_quantile))
-    pairs = np.stack([uniform[:, 0], _unseen_items(valid, len(facts), rng)], axis=1)
-    x_pairs, rank = fused_features(facts, encoder, histories, pairs)
-    design = interest_design((x_pairs @ weights).T.ravel(), rank.T.ravel())
+    return weights, outside
+
+
+def _fit_interest(facts: ItemFacts, part: ChoicePart, valid: list[Sample], seed: int) -> np.ndarray:
+    """The interest head: logistic regression of validation targets (1) against as many
+    never-seen items (0) on `interest_design`."""
+    rng = np.random.default_rng(seed + 2)
+    targets = np.array([s.target for s in valid], np.int64)
+    pairs = np.stack([targets, _unseen_items(valid, len(facts), rng)], axis=1)
+    x, rank = fused_features(facts, part.encoder, [s.history for s in valid], pairs)
+    design = interest_design(x.transpose(1, 0, 2).reshape(-1, x.shape[-1]), rank.T.ravel())
     labels = np.r_[np.ones(len(valid)), np.zeros(len(valid))]
-    return weights, outside, fit_logistic(design[:, :-1], labels)
+    return fit_logistic(design[:, :-1], labels)
 
 
 def _popular_sets(samples: Sequence[Sample], popularity: np.ndarray, n: int, rng) -> np.ndarray:
@@ -184,13 +195,13 @@ def _fit_rating(split: Split, n_items: int, config: LearnedUserConfig, seed: int
 
 def _save_choice(part: ChoicePart) -> dict:
     return {"encoder": part.encoder.state_dict(), "weights": part.weights, "outside": part.outside_utility,
-            "interest": part.interest, "log": part.log}
+            "log": part.log}
 
 
 def _load_choice(payload: dict, facts: ItemFacts, config: LearnedUserConfig) -> ChoicePart:
     encoder = SequenceEncoder(facts.vectors, config.encoder)
     encoder.load_state_dict(payload["encoder"])
-    return ChoicePart(encoder.eval(), payload["weights"], payload["outside"], payload["interest"], payload["log"])
+    return ChoicePart(encoder.eval(), payload["weights"], payload["outside"], None, payload["log"])
 
 
 def _save_rating(head: RatingHead | None) -> dict | None:

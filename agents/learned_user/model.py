@@ -19,11 +19,12 @@ Utility of item i for a user with history H (oldest first, TRAINING items only):
 Choice among K candidates: P(j) = exp(U_j) / (sum_k exp(U_k) + exp(U_0)), with an outside
 option U_0 = the `outside_quantile` of the utilities of random validation items (a slate
 must beat most random items to be consumed; as v0). Interest ("would you watch i?",
-Agent4Rec's yes/no): sigmoid(a U(H, i) + b log rank(H, i) + c), rank = the share of the
-catalog whose sequence logit is at least s(H, i) (a per-user normalisation: a threshold on
-raw utilities would differ between users with broad and narrow tastes), fitted by logistic
-regression on validation targets against as many never-seen items (1:1). Ratings (where the dataset has them): the ordinal SVD++ of `rating.py`, a
-distribution over the dataset's levels. Leaving stays with `agents/roles/satisfaction.py`:
+Agent4Rec's yes/no): sigmoid(a . x(H, i) + b log rank(H, i) + c), x the five fused
+features, rank = the share of the catalog whose sequence logit is at least s(H, i) (a
+per-user normalisation: a threshold on raw utilities would differ between users with broad
+and narrow tastes), fitted by logistic regression on validation targets against as many
+never-seen items (1:1). Ratings (where the dataset has them): the ordinal SVD++ of
+`rating.py`, a distribution over the dataset's levels. Leaving stays with `agents/roles/satisfaction.py`:
 no public log records exits, so there is nothing to fit a leave model on.
 """
 
@@ -72,7 +73,7 @@ class ChoicePart:
     encoder: SequenceEncoder
     weights: np.ndarray  # (5,) over FUSED
     outside_utility: float
-    interest: np.ndarray  # (3,) over `interest_design`
+    interest: np.ndarray | None  # (7,) over `interest_design` (None until fitted)
     log: dict
 
 
@@ -130,7 +131,7 @@ class LearnedUserModel:
         """(n,) P(yes) that user r would watch / buy items[r] shown alone."""
         part = self.choice
         x, rank = fused_features(self.facts, part.encoder, histories, np.asarray(items, np.int64)[:, None])
-        return _sigmoid(interest_design(x[:, 0] @ part.weights, rank[:, 0]) @ part.interest)
+        return _sigmoid(interest_design(x[:, 0], rank[:, 0]) @ part.interest)
 
     def rating_probabilities(self, users, histories, items: np.ndarray, levels: np.ndarray) -> np.ndarray | None:
         """(n, L) P(level) over `levels` (levels the data never used get 0), or None without ratings."""
@@ -172,9 +173,11 @@ def fused_features(
     return np.concatenate([sequence[..., None], surrogate], axis=-1).astype(np.float64), rank.astype(np.float64)
 
 
-def interest_design(utility: np.ndarray, log_rank: np.ndarray) -> np.ndarray:
-    """(n, 3) inputs of the interest head: U, the log catalog rank fraction, 1."""
-    return np.stack([utility, log_rank, np.ones_like(utility)], axis=-1)
+def interest_design(x: np.ndarray, log_rank: np.ndarray) -> np.ndarray:
+    """(n, 7) inputs of the interest head: the (n, 5) fused features, the log catalog rank
+    fraction, 1 (the features, not only U = x w: "would watch" weighs them differently
+    from "picks among these")."""
+    return np.concatenate([x, log_rank[:, None], np.ones((len(x), 1))], axis=1)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
