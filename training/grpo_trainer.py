@@ -110,6 +110,10 @@ class GRPOTrainer(BaseTrainer):
         targets = self.items.unit_of_item[[s.target for s in samples]]
         return (units[:, :, 0] == targets[:, None]).astype(np.float64)
 
+    def group_weights(self, samples: list[Sample], units: np.ndarray) -> np.ndarray | None:
+        """(B,) weight of each prompt's group loss (UGR's difficulty); None = all 1."""
+        return None
+
     # --- the loop ----------------------------------------------------------------------
     def micro_batch_loss(self, samples, batch_samples):
         config: GRPOConfig = self.config
@@ -121,7 +125,8 @@ class GRPOTrainer(BaseTrainer):
             config.scale_rewards,
             config.advantage_eps,
         )
-        loss_sum, kl_sum, tokens = self.policy_loss(prompts, units, advantages)
+        weights = self.group_weights(samples, units)
+        loss_sum, kl_sum, tokens = self.policy_loss(prompts, units, advantages, weights)
         lists = len(batch_samples) * config.num_generations
         loss = loss_sum / lists
         extra = {key: value / lists for key, value in self.reward_metrics.items()}
@@ -157,8 +162,9 @@ class GRPOTrainer(BaseTrainer):
             self.list_length, self.config.rollout_temperature,
         )  # fmt: skip
 
-    def policy_loss(self, prompts, units: np.ndarray, advantages: torch.Tensor):
-        """Summed per-list token-mean surrogate (+ beta KL), the summed mean KL, tokens fed."""
+    def policy_loss(self, prompts, units: np.ndarray, advantages: torch.Tensor, weights=None):
+        """Summed per-list token-mean surrogate (+ beta KL), each group's lists scaled by
+        `weights` (B,) when given; the summed mean KL; the tokens fed."""
         batch, groups, k = units.shape
         flat = units.reshape(-1)
         keep = np.flatnonzero(flat >= 0)
@@ -189,6 +195,9 @@ class GRPOTrainer(BaseTrainer):
             list_index,
             batch * groups,
         )
+        if weights is not None:
+            scale = torch.as_tensor(np.repeat(weights, groups), dtype=per_list.dtype)
+            per_list = per_list * scale.to(per_list.device)
         kl_list = _per_list_mean(
             (kl * mask).sum(1).detach(), mask.sum(1), list_index, batch * groups
         )

@@ -21,6 +21,7 @@ TRAINERS: dict[str, str] = {
     "grpo": "recagora.training.grpo_trainer:GRPOTrainer",
     "blade": "recagora.training.blade_trainer:BladeTrainer",
     "bon": "recagora.training.blade_trainer:BoNTrainer",
+    "ugr": "recagora.training.ugr_trainer:UGRTrainer",
 }
 
 
