@@ -211,3 +211,21 @@ def test_cli_trains_personalised_flower_with_a_sasrec_scorer_it_keeps(tmp_path, 
     bad = [*args, "--set", "reward=personalized", "--set", "scorer_checkpoint=/no/such.pt"]
     assert main(bad) == 2
     assert "is not a file" in capsys.readouterr().err
+
+
+def test_a_sasrec_file_serves_with_its_own_scores_and_its_item_count_checked(ml100k, tmp_path):
+    from recagora.training.baselines.sasrec import SASRecConfig, SASRecRecommender
+
+    dataset, split = ml100k
+    n_items = len(dataset.catalog)
+    path = SASRecRecommender(n_items, SASRecConfig(epochs=1, max_len=10)).save(tmp_path / "s.pt")
+    popularity = split.train_interactions.item_counts(n_items)
+    served = load_served(path, dataset.catalog, popularity)
+    histories = [s.history for s in split.test[:3]]
+    expected = SASRecRecommender.load(path, n_items=n_items).score_batch(histories)
+    np.testing.assert_allclose(served.score_batch(histories), expected, rtol=1e-6)
+    with pytest.raises(ModelError, match=r"\(1682 items\), not this run's 'small' \(50 items\)"):
+        load_served(path, Catalog("small", dataset.catalog.items[:50]), popularity[:50])
+    (tmp_path / "bad.pt").write_bytes(b"garbage")
+    with pytest.raises(ModelError, match="is not a SASRec checkpoint"):
+        check_recommender(tmp_path / "bad.pt")
