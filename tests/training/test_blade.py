@@ -136,3 +136,19 @@ def test_cli_bad_rl_settings_are_one_line_exit_2_and_write_nothing(args, message
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert not out.exists()
+
+
+def test_ild_auxiliary_needs_vectors_and_adds_diversity(toy_catalog, tiny_overrides, tmp_path):
+    catalog, train = _toy(toy_catalog)
+    extra = {"list_length": 3, "num_generations": 2, "reference_lists": 2, "max_steps": 1}
+    extra.update(auxiliary="ild", aux_weight=1.0)
+    with pytest.raises(ConfigError, match="needs item vectors"):
+        make_trainer("blade", catalog, train, overrides=tiny_overrides(tmp_path, **extra))
+    vectors = np.eye(8)  # orthogonal items: every list of >= 2 distinct items has ILD 1
+    trainer = make_trainer(
+        "blade", catalog, train, overrides=tiny_overrides(tmp_path, **extra), item_vectors=vectors
+    )
+    lists = np.array([[[0, 1, 2], [2, 3, -1]]])  # distinct toy titles: unit id = item id
+    # target 'gamma' (2) at rank 2 in list 0, rank 0 in list 1; ILD 1 for both lists
+    got = trainer.list_rewards(train[:1], lists)
+    np.testing.assert_allclose(got, [[1 / np.log2(4) + 1.0, 1.0 + 1.0]])
