@@ -25,8 +25,8 @@ AGENTS: dict[str, dict[str, tuple[str | type, str]]] = {
         "learned": ("recagora.agents.roles.user_learned:LearnedUserAgent", "v0"),
     },
     "item": {  # TriRec
-        "llm": ("recagora.agents.roles.item_llm:LLMItemAgent", "v0"),
-        "surrogate": ("recagora.agents.roles.item_surrogate:TemplateItemAgent", "v0"),
+        "llm": ("recagora.agents.roles.item_llm:LLMItemAgent", "v1"),
+        "surrogate": ("recagora.agents.roles.item_surrogate:TemplateItemAgent", "v1"),
     },
     "platform": {  # TriRec
         "trirec": ("recagora.agents.roles.platform:TriRecPlatform", "v0"),

@@ -36,7 +36,7 @@ METRICS = (
 
 TRIREC = ScenarioSpec(
     name="trirec",
-    version="trirec-v0",
+    version="trirec-v1",
     description="Tri-party recommendation (Gong et al. 2026): item self-promotion, user scoring, fair re-ranking, over rounds.",
     config_cls=TrirecConfig,
     build_graph=build_trirec_graph,

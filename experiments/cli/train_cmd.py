@@ -23,7 +23,7 @@ def _split(dataset: str, split: str):
 
 def train(
     method: str = typer.Argument(
-        ..., help="Training method: sft, flower, or papereval-scorer (ICLR 2017 paper scorer)."
+        ..., help="Training method: sft, flower, grpo, blade, bon, ugr, or papereval-scorer (ICLR 2017 paper scorer)."
     ),
     dataset: str = typer.Option(
         "video-games", "--dataset", help="Registered dataset name or path."
@@ -138,6 +138,11 @@ def evaluate(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the subset."),
     num_beams: int = typer.Option(10, "--num-beams", help="Beams = items ranked per sample."),
+    length_penalty: float = typer.Option(
+        0.0,
+        "--length-penalty",
+        help="Rank the found items by total log-prob / tokens ** this (0 = total log-prob, 1 = per-token mean).",
+    ),
     out: Path = typer.Option(
         None, "--out", help="Report JSON (default: CHECKPOINT/eval_test.json)."
     ),
@@ -165,6 +170,7 @@ def evaluate(
             samples.train,
             num_beams,
             on_batch=lambda done: progress.advance(task, done),
+            length_penalty=length_penalty,
         )
     path = write_report(report, report_path)
     typer.echo(json.dumps(report, indent=2))

@@ -31,7 +31,7 @@ from recagora.item_space.errors import DatasetError
 from recagora.item_space.types import Interactions, Sample, Split
 
 FIX = (
-    "expected Flower's items.tsv (title<TAB>id) and train/valid/test.csv, see shared/data/README.md"
+    "expected Flower's Amazon-2018 format: items.tsv (title<TAB>id) and train/valid/test.csv"
 )
 EVAL_COLUMNS = [
     "user_id",
