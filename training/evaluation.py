@@ -32,7 +32,7 @@ from recagora.item_space.metrics import (
 from recagora.item_space.popularity import history_counts, popularity_groups
 from recagora.item_space.recommender import Recommender
 from recagora.item_space.types import Catalog, Sample, UserHistory
-from recagora.training.decoding import BeamConfig, rank_prompts
+from recagora.training.decoding import BeamConfig
 from recagora.training.item_tokenizers import generation_titles, title_units
 
 KS = (1, 3, 5, 10)
@@ -170,18 +170,15 @@ def evaluate_checkpoint(
     num_beams, length_penalty: the beam search's `BeamConfig` (checked before loading).
     on_batch: called with the number of samples ranked after each batch (progress).
     """
-    from recagora.training.data import encode_prompts, validate_samples
+    from recagora.training.data import validate_samples
     from recagora.training.policy import GenerativeRecommender
 
-    beam = BeamConfig(num_beams=num_beams, length_penalty=length_penalty)
+    beam = BeamConfig(num_beams=num_beams, length_penalty=length_penalty)  # checks first
     validate_samples(samples, len(catalog), "evaluation")
     policy = GenerativeRecommender.load(checkpoint, catalog)
-    prompts = encode_prompts(
-        [s.history for s in samples], policy.titles, policy.backbone.tokenizer, policy.prompt
+    ranked, _, invalid = policy.rank(
+        [s.history for s in samples], beam.num_beams, batch_size, on_batch, beam.length_penalty
     )
-    result = rank_prompts(policy.backbone, policy.trie, prompts, beam, batch_size, on_batch)
-    units = result.items.numpy()
-    ranked = np.where(units >= 0, policy.items.unit_item[np.clip(units, 0, None)], -1)
-    report = evaluate_rankings(ranked, samples, catalog, train, invalid=result.invalid)
+    report = evaluate_rankings(ranked, samples, catalog, train, invalid=invalid)
     report.update(num_beams=float(beam.num_beams), length_penalty=float(beam.length_penalty))
     return report

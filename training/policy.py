@@ -18,7 +18,7 @@ from recagora.training.backbones import Backbone, restore_backbone
 from recagora.training.checkpoints import TOKENIZER, WEIGHTS, check_fingerprint, verify_checkpoint
 from recagora.training.configs import from_dict
 from recagora.training.data import PromptConfig, encode_prompts
-from recagora.training.decoding import constrained_beam_search
+from recagora.training.decoding import BeamConfig, constrained_beam_search, rank_prompts
 from recagora.training.item_tokenizers import ItemTokenization, generation_titles, tokenize_titles
 from recagora.training.tries import PrefixTrie
 
@@ -80,23 +80,17 @@ class GenerativeRecommender:
         num_beams: int = 10,
         batch_size: int = 32,
         on_batch: Callable[[int], None] | None = None,
+        length_penalty: float = 0.0,
     ) -> tuple[np.ndarray, np.ndarray, int]:
         """(n, num_beams) catalog item ids (-1 pad) and scores for histories, plus the invalid count.
 
+        num_beams, length_penalty: the beam search's `BeamConfig` (see `training/decoding.py`).
         on_batch: called with the number of histories ranked after each batch (progress).
         """
         prompts = encode_prompts(histories, self.titles, self.backbone.tokenizer, self.prompt)
-        items, scores, invalid = [], [], 0
-        for start in range(0, len(prompts), batch_size):
-            result = constrained_beam_search(
-                self.backbone, self.trie, prompts[start : start + batch_size], num_beams
-            )
-            items.append(self._to_items(result.items.numpy()))
-            scores.append(result.scores.numpy())
-            invalid += result.invalid
-            if on_batch is not None:
-                on_batch(len(prompts[start : start + batch_size]))
-        return np.concatenate(items), np.concatenate(scores), invalid
+        beam = BeamConfig(num_beams=num_beams, length_penalty=length_penalty)
+        result = rank_prompts(self.backbone, self.trie, prompts, beam, batch_size, on_batch)
+        return self._to_items(result.items.numpy()), result.scores.numpy(), result.invalid
 
     def recommend(
         self, history: UserHistory, k: int, candidates: Sequence[int] | None = None
