@@ -77,7 +77,9 @@ def reference(hashing_space, tmp_path_factory):
     started = time.perf_counter()
     process = FORK.Process(target=_start, args=(runs, hashing_space))
     process.start()
-    process.join()
+    process.join(timeout=900)  # a bound, not a speed check: a hung child must not hang CI
+    if process.is_alive():
+        os.kill(process.pid, signal.SIGKILL)
     assert process.exitcode == 0
     (folder,) = runs.iterdir()
     return folder, time.perf_counter() - started
