@@ -220,7 +220,9 @@ def _print(report: dict, folder: Path) -> None:
         f"fidelity: {report['dataset']}, {report['users']} users, seed {report['config']['seed']}"
     )
     rows = leaderboard(report)
-    real = rows[0].get("1-2 star share real")
+    real = next(
+        (r["1-2 star share real"] for r in rows if r["1-2 star share real"] is not None), None
+    )
     real_share = "" if real is None else f"; real 1-2 star share {real:.3f}"
     caption = f"choice: {key}; ratings: {rating_source(report)}{real_share}; JSD in bits"
     table = Table(title=title, caption=caption)

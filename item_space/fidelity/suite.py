@@ -154,9 +154,11 @@ def run_suite(
     if folds:
         refit = _fold_factories(factories, fold_models, report["ratings"]["heldout"])
         step.total += len(refit) * len(folds)
+        started = time.perf_counter()
         report["ratings"]["folds"] = rating_section.fold_section(
             folds, refit, levels, lambda name, fold: _rng(config, RATINGS, name, fold), step
         )
+        report["timing"]["u1..u5 folds"] = {"build_and_score_s": time.perf_counter() - started}
     return report
 
 
