@@ -142,7 +142,10 @@ def tokenize_semantic_ids(
     full = [list(prefixes[i]) + list(c) for i, c in enumerate(codes)] if prefixes else codes
     vocabulary = sorted({token for row in full for token in row})
     ids = dict(zip(vocabulary, tokenizer.add_tokens(vocabulary), strict=True))
-    sequences = [[ids[token] for token in row] for row in full]
+    # Every item ends with the end-of-item token, as titles do: a policy must choose to
+    # stop, and a stop reward (Flower's, GRPO's) is then paid on a real step instead of
+    # the smoothing floor of a sequence that never ends.
+    sequences = [[ids[token] for token in row] + [tokenizer.end_of_item_id] for row in full]
     names = ["".join(row) for row in full]
     _refuse_collisions(sequences, names, "semantic IDs")
     trie = PrefixTrie.from_sequences(sequences, vocab_size_after(), names=names)

@@ -86,8 +86,9 @@ def test_semantic_ids_get_their_own_trie(shared_data):
     tokenizer = BPETokenizer.train(["a b c"], 300)
     base = tokenizer.vocab_size
     items = tokenize_semantic_ids(codes, tokenizer, lambda: tokenizer.vocab_size)
-    assert items.trie.n_items == 300 and items.trie.max_depth == 4
-    assert min(t for row in items.sequences for t in row) >= base  # added tokens only
-    assert tokenizer.decode(items.sequences[0]).replace(" ", "") == "".join(codes[0])
+    assert items.trie.n_items == 300 and items.trie.max_depth == 5  # 4 codes + end of item
+    assert all(row[-1] == tokenizer.end_of_item_id for row in items.sequences)
+    assert min(t for row in items.sequences for t in row[:-1]) >= base  # added tokens only
+    assert tokenizer.decode(items.sequences[0][:-1]).replace(" ", "") == "".join(codes[0])
     with pytest.raises(DatasetError, match="collide"):
         tokenize_semantic_ids([codes[0], codes[0]], tokenizer, lambda: tokenizer.vocab_size)
