@@ -21,6 +21,7 @@ import argparse
 import time
 
 import numpy as np
+import pandas as pd
 import torch
 from scipy.spatial.distance import jensenshannon
 
@@ -136,10 +137,9 @@ def bench(name: str, seed: int) -> None:
 
 def _loo_rmse(model, users, histories, split, dataset) -> dict[str, float]:
     """RMSE of the expected rating on each user's held-out (last) item, where it is rated."""
-    frame = dataset.interactions.frame
-    rating = frame.set_index(["user", "item", "timestamp"])["rating"]
-    real = np.array([rating.get((s.user, s.target, s.timestamp), np.nan) for s in split.test], np.float64)
-    real = np.array([r if np.isscalar(r) else np.asarray(r)[0] for r in real])
+    events = dataset.interactions.frame.drop_duplicates(["user", "item", "timestamp"])
+    tests = pd.DataFrame([(s.user, s.target, s.timestamp) for s in split.test], columns=["user", "item", "timestamp"])
+    real = tests.merge(events, how="left", on=["user", "item", "timestamp"])["rating"].to_numpy(np.float64)
     keep = np.flatnonzero(~np.isnan(real))
     levels = model.rating.levels
     p = model.rating_probabilities([users[i] for i in keep], [histories[i] for i in keep],
