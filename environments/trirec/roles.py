@@ -62,6 +62,15 @@ def _user(mix: AgentMix, world: Any) -> Any:
         return cls(
             world.facts, model, embedder=world.space.embedder, config=world.config.surrogate_user
         )
+    if mix.user == "learned":
+        from recagora.agents.learned_user.fit import fit_learned_user
+
+        # The fit's seed is user_fit.seed (as v0's), not the run seed: runs of one dataset
+        # share one cached fit whatever their seed.
+        model = fit_learned_user(world.facts, world.split, seed=world.config.user_fit.seed)
+        return cls(
+            world.facts, model, embedder=world.space.embedder, config=world.config.surrogate_user
+        )
     return cls(world.facts, _llm(world, "user"), config=world.config.llm_user)
 
 
