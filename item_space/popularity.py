@@ -23,8 +23,6 @@ how ties are broken.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from recagora.item_space.errors import DatasetError
+from recagora.item_space.figures import save_figure
 from recagora.item_space.types import Interactions, Sample
 
 SCHEMES = ("flower", "trirec")
@@ -156,33 +155,18 @@ def save_popularity_curve(counts: np.ndarray, path: Path, *, title: str) -> Path
     ranked = np.sort(np.asarray(counts))[::-1]
     seen = ranked[ranked > 0]
     figure, axis = plt.subplots(figsize=(6, 4), dpi=100)
-    try:
-        axis.plot(
-            np.arange(1, len(seen) + 1),
-            seen,
-            color="tab:blue",
-            label=f"{len(seen)} items seen in training",
-        )
-        axis.set(
-            yscale="log",
-            xlabel="item rank (most popular first)",
-            ylabel="training interactions",
-            title=title,
-        )
-        axis.plot([], [], " ", label=f"{len(ranked) - len(seen)} items never seen")
-        axis.legend(loc="upper right")
-        figure.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            dir=path.parent, suffix=".png.tmp", delete=False
-        ) as handle:
-            temporary = Path(handle.name)
-        try:
-            figure.savefig(temporary, format="png")
-            temporary.chmod(0o644)  # NamedTemporaryFile creates 0600 files
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
-    finally:
-        plt.close(figure)
-    return path
+    axis.plot(
+        np.arange(1, len(seen) + 1),
+        seen,
+        color="tab:blue",
+        label=f"{len(seen)} items seen in training",
+    )
+    axis.set(
+        yscale="log",
+        xlabel="item rank (most popular first)",
+        ylabel="training interactions",
+        title=title,
+    )
+    axis.plot([], [], " ", label=f"{len(ranked) - len(seen)} items never seen")
+    axis.legend(loc="upper right")
+    return save_figure(figure, path)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from recagora.experiments.runner.events import read_events
 from recagora.experiments.runner.folder import RunFolder
+from recagora.item_space.figures import save_figure
 
 METRICS_KIND = "round_metrics"
 
@@ -92,7 +93,7 @@ def plot_tradeoff(points: pd.DataFrame, x: str, y: str, label: str, path: Path, 
     import matplotlib.pyplot as plt
 
     ordered = points.sort_values(label)
-    figure, axes = plt.subplots(figsize=(5, 4))
+    figure, axes = plt.subplots(figsize=(5, 4), dpi=100)
     axes.plot(ordered[x], ordered[y], marker="o")
     for _, row in ordered.iterrows():
         axes.annotate(
@@ -103,10 +104,7 @@ def plot_tradeoff(points: pd.DataFrame, x: str, y: str, label: str, path: Path, 
             fontsize=8,
         )
     axes.set(xlabel=x, ylabel=y, title=title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def bar_plot(
@@ -118,13 +116,10 @@ def bar_plot(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(6, 4))
+    figure, axes = plt.subplots(figsize=(6, 4), dpi=100)
     table.set_index(label)[list(columns)].T.plot.bar(ax=axes, rot=0)
     axes.set(title=title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
 
 
 def _line_plot(xs: Any, ys: Any, title: str, xlabel: str, ylabel: str, path: Path) -> None:
@@ -133,10 +128,8 @@ def _line_plot(xs: Any, ys: Any, title: str, xlabel: str, ylabel: str, path: Pat
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(5, 3.5))
+    figure, axes = plt.subplots(figsize=(5, 3.5), dpi=100)
     axes.plot(xs, ys, marker="o")
     axes.set(title=title, xlabel=xlabel, ylabel=ylabel)
     axes.xaxis.get_major_locator().set_params(integer=True)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path)

@@ -5,13 +5,12 @@ Each figure is written to a temp file and renamed, so a failure leaves no partia
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from recagora.item_space.fidelity.report import headline_choice
+from recagora.item_space.figures import save_figure
 
 
 def save_plots(report: dict, folder: Path) -> list[Path]:
@@ -112,21 +111,4 @@ def _safe(name: str) -> str:
 
 
 def _save(figure, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    try:
-        figure.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            dir=path.parent, suffix=".png.tmp", delete=False
-        ) as handle:
-            temporary = Path(handle.name)
-        try:
-            figure.savefig(temporary, format="png")
-            temporary.chmod(0o644)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
-    finally:
-        plt.close(figure)
-    return path
+    return save_figure(figure, path)
