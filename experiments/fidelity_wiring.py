@@ -4,6 +4,8 @@
     learned              the learned user (agents.user_models)
     surrogate, v0        the v0 surrogate user (agents.user_models)
     llm                  an LLM answering from one forward pass (agents.llm_user_model; --llm)
+    hybrid               learned decisions + the LLM's P(yes), w picked on the validation
+                         split (agents.hybrid_user_model; --llm)
 
 Agent models are imported lazily: a name whose module has not landed is a one-line error.
 A factory builds its model from a split's training part; the suite calls it once per
@@ -22,7 +24,7 @@ from recagora.item_space.fidelity.baselines import baseline_factories
 
 BASELINES = ("random", "popularity")
 AGENT_MODELS = ("learned", "surrogate", "v0")
-LLM_MODELS = ("llm",)
+LLM_MODELS = ("llm", "hybrid")
 USER_MODELS = (*BASELINES, *AGENT_MODELS, *LLM_MODELS)
 DEFAULT_AGENTS = "user=learned"
 NOT_ON_FOLDS = LLM_MODELS  # 5 x 20,000 rating questions: too slow for an LLM user
@@ -50,10 +52,13 @@ def parse_user_models(text: str) -> list[str]:
 
 def check_llm_option(names: list[str], llm: str | None) -> None:
     """An LLM user needs --llm; --llm without one is a mistake worth a line."""
-    if any(name in LLM_MODELS for name in names) and not llm:
-        raise ConfigError("user=llm needs --llm SPEC (e.g. --llm llamacpp:smollm2)")
-    if llm and not any(name in LLM_MODELS for name in names):
-        raise ConfigError("--llm is only used by user=llm; add it to --agents or drop --llm")
+    needing = [name for name in names if name in LLM_MODELS]
+    if needing and not llm:
+        raise ConfigError(f"user={needing[0]} needs --llm SPEC (e.g. --llm llamacpp:smollm2)")
+    if llm and not needing:
+        raise ConfigError(
+            "--llm is only used by user=llm and user=hybrid; add one to --agents or drop --llm"
+        )
 
 
 def model_factories(
@@ -64,11 +69,14 @@ def model_factories(
     name: the dataset's registry name (it picks the LLM prompts' domain, e.g. "movies")."""
     baselines = baseline_factories(len(dataset.catalog), seed)
     factories: dict[str, Callable] = {}
+    clients: dict[str, Any] = {}  # llm and hybrid share ONE client (one llama.cpp server)
     for model in names:
         if model in BASELINES:
             factories[model] = baselines[model]
+        elif model == "hybrid":
+            factories[model] = _hybrid_factory(dataset, llm, stack, domain_of(name), seed, clients)
         elif model in LLM_MODELS:
-            factories[model] = _llm_factory(dataset, llm, stack, domain_of(name))
+            factories[model] = _llm_factory(dataset, llm, stack, domain_of(name), clients)
         else:
             factories[model] = _agent_factory(model, dataset, seed)
     return factories
@@ -89,11 +97,47 @@ def _agent_factory(name: str, dataset: Any, seed: int) -> Callable:
     return build
 
 
-def _llm_factory(dataset: Any, spec: str | None, stack: ExitStack, domain: str) -> Callable:
+def _llm_factory(
+    dataset: Any, spec: str | None, stack: ExitStack, domain: str, clients: dict
+) -> Callable:
     try:
-        from recagora.agents.llm import open_llm
         from recagora.agents.llm_user_model import LLMUserModel
     except ImportError as error:
         raise ModelError(f"user model 'llm' is not available in this checkout ({error})") from None
-    client = stack.enter_context(open_llm(spec))
+    client = _llm_client(spec, stack, clients)
     return lambda split: LLMUserModel(dataset.catalog, client, domain=domain)
+
+
+def _hybrid_factory(
+    dataset: Any, spec: str | None, stack: ExitStack, domain: str, seed: int, clients: dict
+) -> Callable:
+    try:
+        from recagora.agents.hybrid_user_model import HybridConfig, HybridUserModel, select_weight
+        from recagora.agents.llm_user_model import LLMUserModel
+    except ImportError as error:
+        raise ModelError(
+            f"user model 'hybrid' is not available in this checkout ({error})"
+        ) from None
+    learned = _agent_factory("learned", dataset, seed)
+    client = _llm_client(spec, stack, clients)
+
+    def build(split):
+        model = learned(split)
+        llm = LLMUserModel(dataset.catalog, client, domain=domain)
+        # w from the split's VALIDATION targets, never from the test users the suite scores.
+        choice = select_weight(model, llm, split, len(dataset.catalog), seed=seed)
+        hybrid = HybridUserModel(model, llm, HybridConfig(weight=choice.weight))
+        hybrid.selection = choice  # kept for whoever wants the validation curve
+        return hybrid
+
+    return build
+
+
+def _llm_client(spec: str | None, stack: ExitStack, clients: dict) -> Any:
+    if spec not in clients:
+        try:
+            from recagora.agents.llm import open_llm
+        except ImportError as error:
+            raise ModelError(f"the LLM layer is not available in this checkout ({error})") from None
+        clients[spec] = stack.enter_context(open_llm(spec))
+    return clients[spec]
