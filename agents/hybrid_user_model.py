@@ -25,6 +25,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.special import expit, log_softmax, logit
 
+from recagora.agents.llm_user_model import LLMUserModel
 from recagora.item_space.fidelity.heldout import (
     FidelityError,
     sample_negatives,
@@ -57,13 +58,15 @@ class HybridUserModel:
 
     Args:
         learned: the fitted learned user model (decisions and ratings).
-        llm: an `LLMUserModel` (or any UserModel whose interest is P(yes)).
+        llm: an `LLMUserModel` (its P(yes) per candidate is the blended signal).
         config: the blend weight w.
     """
 
     name = "hybrid"
 
-    def __init__(self, learned: UserModel, llm: UserModel, config: HybridConfig | None = None):
+    def __init__(
+        self, learned: UserModel, llm: LLMUserModel, config: HybridConfig | None = None
+    ) -> None:
         self.learned, self.llm = learned, llm
         self.config = config or HybridConfig()
 
@@ -96,14 +99,9 @@ class HybridUserModel:
     def llm_yes(
         self, users: Sequence[int], histories: Sequence[Sequence[int]], candidates: np.ndarray
     ) -> np.ndarray:
-        """(n, K) the LLM's P(yes) for every candidate, asked one item at a time: the
+        """(n, K) the LLM's P(yes) for every candidate: its unnormalised answers, since the
         LLM user's own choice rows are normalised, which loses the logit this blend needs."""
-        candidates = np.asarray(candidates)
-        width = candidates.shape[1]
-        flat_users = np.repeat(np.asarray(users), width)
-        flat_histories = [history for history in histories for _ in range(width)]
-        yes = self.llm.interest_probabilities(flat_users, flat_histories, candidates.reshape(-1))
-        return np.asarray(yes, np.float64).reshape(candidates.shape)
+        return np.asarray(self.llm.yes_probabilities(users, histories, candidates), np.float64)
 
 
 def blend_choice(learned: np.ndarray, yes: np.ndarray, weight: float) -> np.ndarray:
@@ -126,7 +124,7 @@ class WeightChoice:
 
 def select_weight(
     learned: UserModel,
-    llm: UserModel,
+    llm: LLMUserModel,
     split: Split,
     n_items: int,
     grid: Sequence[float] = DEFAULT_GRID,

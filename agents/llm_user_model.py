@@ -68,6 +68,14 @@ class LLMUserModel:
     def choice_probabilities(
         self, users: Sequence[int], histories: Sequence[Sequence[int]], candidates: np.ndarray
     ) -> np.ndarray:
+        yes = self.yes_probabilities(users, histories, candidates)
+        return yes / np.maximum(yes.sum(axis=1, keepdims=True), 1e-12)
+
+    def yes_probabilities(
+        self, users: Sequence[int], histories: Sequence[Sequence[int]], candidates: np.ndarray
+    ) -> np.ndarray:
+        """(n, K) P(yes) of each user for each of its candidates, asked one item at a time
+        (before the row normalisation `choice_probabilities` applies)."""
         candidates = np.asarray(candidates)
         personas = [self.persona(history) for history in histories]
         prompts = [
@@ -75,8 +83,7 @@ class LLMUserModel:
             for row in range(len(personas))
             for item in candidates[row]
         ]
-        yes = self._yes_probabilities(prompts).reshape(candidates.shape)
-        return yes / np.maximum(yes.sum(axis=1, keepdims=True), 1e-12)
+        return self._yes_probabilities(prompts).reshape(candidates.shape)
 
     def rating_probabilities(
         self,
