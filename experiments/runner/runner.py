@@ -154,9 +154,14 @@ def resume_run(
     spec = get_scenario(_saved_scenario(folder, saved))
     config = build_config(spec.config_cls, flatten_mapping(saved))
     rounds_on_disk = scan_event_log(folder.events_path)
-    if manifest.get("status") == "finished" and asyncio.run(_checkpoint_done(spec, folder)):
+    saved_state = asyncio.run(_checkpoint_state(spec, folder))
+    if manifest.get("status") == "finished" and saved_state.get("done"):
         return RunResult(folder, "finished", folder.read_summary(), message="already finished")
-    asyncio.run(_check_checkpoint(spec, folder, rounds_on_disk))
+    if not saved_state and rounds_on_disk:  # a fresh start would redo the rounds on disk
+        raise RunFolderError(
+            f"run {folder.name!r} has {len(rounds_on_disk)} rounds on disk but no "
+            "checkpoint for its run id; it cannot be resumed"
+        )
     with RunLock(folder):
         services = _services(config, folder, llm, extras)
         return asyncio.run(
@@ -281,35 +286,19 @@ async def _drive(spec: ScenarioSpec, folder: RunFolder, episode: Episode, resume
         )
 
 
-async def _checkpoint_done(spec: ScenarioSpec, folder: RunFolder) -> bool:
-    """Whether the run's checkpoint says the episode ended (False if it cannot be read)."""
+async def _checkpoint_state(spec: ScenarioSpec, folder: RunFolder) -> dict[str, Any]:
+    """The graph state the run's checkpoint holds ({} when there is none: a run killed
+    before its first checkpoint); a damaged checkpoint is one line, nothing rewritten."""
     if not folder.checkpoint_path.is_file():
-        return False
+        return {}
     try:
         async with _compiled(spec, folder) as graph:
-            return bool((await graph.aget_state(_thread(folder))).values.get("done"))
-    except Exception:  # unreadable: the caller then resumes, which reports the damage
-        return False
-
-
-async def _check_checkpoint(spec: ScenarioSpec, folder: RunFolder, rounds_on_disk: set) -> None:
-    """Refuse (one line, nothing rewritten) a resume whose checkpoint is damaged or is
-    missing although rounds are on disk (a fresh start would redo them)."""
-    values: dict = {}
-    if folder.checkpoint_path.is_file():  # absent: killed before its first checkpoint
-        try:
-            async with _compiled(spec, folder) as graph:
-                values = (await graph.aget_state(_thread(folder))).values
-        except Exception as error:
-            raise RunFolderError(
-                f"{folder.checkpoint_path} is unreadable ({type(error).__name__}); "
-                "the run cannot be resumed"
-            ) from None
-    if not values and rounds_on_disk:
+            return dict((await graph.aget_state(_thread(folder))).values)
+    except Exception as error:
         raise RunFolderError(
-            f"run {folder.name!r} has {len(rounds_on_disk)} rounds on disk but no "
-            "checkpoint for its run id; it cannot be resumed"
-        )
+            f"{folder.checkpoint_path} is unreadable ({type(error).__name__}); "
+            "the run cannot be resumed"
+        ) from None
 
 
 def _finalize(folder: RunFolder, episode: Episode, status: str, plots=()) -> dict[str, Any]:
