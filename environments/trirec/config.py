@@ -17,7 +17,7 @@ from recagora.environments.trirec.candidates import CANDIDATE_SOURCES
 from recagora.item_space.errors import did_you_mean
 
 # The scenario's roles and their default implementations (agents/registry.py lists the others).
-DEFAULT_AGENTS = "user=surrogate,item=llm,platform=trirec"
+DEFAULT_AGENTS = "user=learned,item=llm,platform=trirec"
 
 
 @dataclass
@@ -67,7 +67,7 @@ class TrirecConfig:
     agents: str = field(
         default=DEFAULT_AGENTS,
         metadata={
-            "help": "Implementation per role, e.g. user=surrogate,item=llm (surrogate = no LLM)."
+            "help": "Implementation per role, e.g. user=learned,item=llm; user=learned (default: fitted on the training split), surrogate (v0) or llm."
         },
     )
     users: int = field(
@@ -122,14 +122,14 @@ class TrirecConfig:
     )
     surrogate_user: SurrogateUserConfig = field(
         default_factory=SurrogateUserConfig,
-        metadata={"help": "Surrogate user: promotion weight, patience."},
+        metadata={"help": "Learned and surrogate users: promotion weight, patience."},
     )
     llm_user: LLMUserConfig = field(
         default_factory=LLMUserConfig, metadata={"help": "LLM user: retries, reflection, patience."}
     )
     user_fit: ChoiceModelConfig = field(
         default_factory=ChoiceModelConfig,
-        metadata={"help": "How the surrogate user's choice model is fitted on the training split."},
+        metadata={"help": "How the surrogate (v0) user's choice model is fitted; its seed also seeds the learned user's fit."},
     )
 
     def __post_init__(self) -> None:
