@@ -104,6 +104,8 @@ class LLMLayerClient:
         except BaseException:
             self.backend.stop()
             raise
+        if self.backend.fleet is not None:  # per-endpoint calls and latency
+            self.backend.fleet.observer = self.ledger.record_endpoint
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._dead_message: str | None = None
         self._auth_message: str | None = None
@@ -152,9 +154,11 @@ class LLMLayerClient:
         return await self._stage(requests, schema)
 
     async def _stage(self, requests: list[LLMRequest], schema: type[BaseModel] | None) -> list:
+        started = time.perf_counter()
         try:
             results = await gather_or_cancel([self._answer(r, schema) for r in requests])
         finally:
+            self.ledger.record_batch(time.perf_counter() - started)
             self._flush_ledger()
         # An in-memory cache ends with the process: a resume would ask everything again.
         persisted = self.cache is not None and self.cache.path != MEMORY
@@ -351,7 +355,12 @@ class LLMLayerClient:
 
     def ledger_summary(self) -> dict:
         """The ledger as a JSON-able dict (see `Ledger.summary`)."""
-        return self.ledger.summary() | {"structured_mode": self.structured_mode}
+        fleet = self.backend.fleet
+        return (
+            self.ledger.summary()
+            | {"structured_mode": self.structured_mode}
+            | ({"endpoints": fleet.states()} if fleet is not None else {})
+        )
 
     def print_ledger(self, console=None) -> None:
         """Print the ledger as a rich table."""

@@ -20,7 +20,7 @@ class LLMConfig:
     spec: str = field(
         default=DEFAULT_SPEC,
         metadata={
-            "help": "backend spec: openai:<model>, llamacpp:smollm2, llamacpp:<file.gguf>, vllm:<hf-model>, fake:"
+            "help": "backend spec: openai:<model>, openai:<model>@<url>,<url> (a fleet), llamacpp:smollm2, llamacpp:smollm2x3 (3 servers), llamacpp:<file.gguf>, vllm:<hf-model>[xN], fake:"
         },
     )
     cache_dir: Path | None = field(
@@ -43,6 +43,18 @@ class LLMConfig:
         default=4,
         metadata={
             "help": "retries after the first attempt on transport errors, timeouts, 429 and 5xx"
+        },
+    )
+    endpoint_concurrency: int | None = field(
+        default=None,
+        metadata={
+            "help": "fleet: most requests in flight per endpoint; None = no cap of its own (concurrency bounds the total)"
+        },
+    )
+    endpoint_cooldown_s: float = field(
+        default=10.0,
+        metadata={
+            "help": "fleet: seconds a dead endpoint stays out of routing before it is probed again"
         },
     )
     requests_per_second: float | None = field(
@@ -105,7 +117,7 @@ class LLMConfig:
     n_threads: int | None = field(
         default=None,
         metadata={
-            "help": "llamacpp: server CPU threads; None = half the cores, 1 to 4 (llama.cpp spin-waits, so oversubscribing a busy machine is 10x slower)"
+            "help": "llamacpp: server CPU threads; None = half the cores (shared by the replicas), 1 to 4 (llama.cpp spin-waits, so oversubscribing a busy machine is 10x slower)"
         },
     )
     vllm_args: list[str] = field(
@@ -129,6 +141,10 @@ class LLMConfig:
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise ConfigError(f"LLMConfig.concurrency={self.concurrency} must be >= 1")
+        if self.endpoint_concurrency is not None and self.endpoint_concurrency < 1:
+            raise ConfigError(
+                f"LLMConfig.endpoint_concurrency={self.endpoint_concurrency} must be >= 1 or None"
+            )
         if self.max_retries < 0:
             raise ConfigError(f"LLMConfig.max_retries={self.max_retries} must be >= 0")
         if self.timeout_s <= 0:
@@ -143,8 +159,9 @@ class LLMConfig:
                 f"{did_you_mean(self.structured_mode, MODES)}; use one of {', '.join(MODES)}"
             )
 
-    def resolved_n_threads(self) -> int:
-        return self.n_threads or max(1, min(4, (os.cpu_count() or 2) // 2))
+    def resolved_n_threads(self, replicas: int = 1) -> int:
+        """Threads per llama.cpp server: half the cores shared by `replicas` servers, 1 to 4."""
+        return self.n_threads or max(1, min(4, (os.cpu_count() or 2) // (2 * replicas)))
 
     def resolved_base_url(self) -> str | None:
         return self.base_url or os.environ.get("OPENAI_BASE_URL") or None

@@ -25,21 +25,23 @@ from pathlib import Path
 import numpy as np
 
 from recagora.agents.llm.contract import LLMResult
+from recagora.agents.llm.prices import DEFAULT_PRICES_PER_MTOK
 from recagora.item_space.errors import ConfigError
 
 LEDGER_FILE = "llm_ledger.json"
 LATENCY_FLOOR_S = 1e-4  # latencies below go to the first bucket
 LATENCY_RATIO = 1.02  # each bucket is 2% wider than the last
-_COUNTS = ("requests", "calls", "cache_hits", "prompt_tokens", "completion_tokens", "repairs")
-
-# USD per million tokens (input, output); checked on the providers' price pages 2026-11.
-# Override or extend with `prices=` (config); local backends always cost 0.
-DEFAULT_PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40),
-}
+_COUNTS = (
+    "requests",
+    "calls",
+    "cache_hits",
+    "prompt_tokens",
+    "completion_tokens",
+    "repairs",
+    "cached_prompt_tokens",
+    "cached_completion_tokens",
+    "uncached_requests",
+)
 
 
 @dataclass
@@ -49,6 +51,36 @@ class _TagCounts:
     failures: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+
+
+@dataclass
+class _EndpointCounts:
+    """One fleet endpoint: HTTP calls (failovers included), failed ones, and their latency
+    histogram (the ledger's buckets, so that a resumed run continues it)."""
+
+    calls: int = 0
+    failures: int = 0
+    latency_total_s: float = 0.0
+    latency_histogram: Counter = field(default_factory=Counter)
+
+    def summary(self) -> dict:
+        return {
+            "calls": self.calls,
+            "failures": self.failures,
+            "latency_s": _percentiles(self.latency_histogram, self.latency_total_s),
+            "latency_total_s": self.latency_total_s,
+            "latency_histogram": {str(b): n for b, n in sorted(self.latency_histogram.items())},
+        }
+
+    @classmethod
+    def restored(cls, saved: dict) -> _EndpointCounts:
+        histogram = Counter({int(b): int(n) for b, n in saved.get("latency_histogram", {}).items()})
+        return cls(
+            int(saved.get("calls", 0)),
+            int(saved.get("failures", 0)),
+            float(saved.get("latency_total_s", 0.0)),
+            histogram,
+        )
 
 
 @dataclass
@@ -79,6 +111,14 @@ class Ledger:
     latency_buckets: Counter = field(default_factory=Counter)
     latency_total_s: float = 0.0
     by_tag: dict[str, _TagCounts] = field(default_factory=dict)
+    # Tokens the cached replies cost when they were first asked (what a run without the
+    # cache would spend: the dry run's projection counts them).
+    cached_prompt_tokens: int = 0
+    cached_completion_tokens: int = 0
+    uncached_requests: int = 0
+    # Wall seconds the layer spent in batches (stages), summed: the LLM's share of a run.
+    batch_wall_s: float = 0.0
+    by_endpoint: dict[str, _EndpointCounts] = field(default_factory=dict)
     sessions: int = 1
     # What the earlier processes of this run spent (their prices may differ from ours).
     cost_before_usd: float | None = 0.0
@@ -110,6 +150,10 @@ class Ledger:
         histogram = saved.get("latency_histogram", {})
         self.latency_buckets = Counter({int(b): int(n) for b, n in histogram.items()})
         self.latency_total_s = float(saved.get("latency_total_s", 0.0))
+        self.batch_wall_s = float(saved.get("batch_wall_s", 0.0))
+        self.by_endpoint = {
+            url: _EndpointCounts.restored(c) for url, c in saved.get("by_endpoint", {}).items()
+        }
         self.sessions = int(saved.get("sessions", 1)) + 1
         cost = saved.get("cost_usd", 0.0)
         self.cost_before_usd = None if cost is None else float(cost)
@@ -124,6 +168,20 @@ class Ledger:
         """A failed call of `kind` will be retried."""
         with self._lock:
             self.retries[kind] += 1
+
+    def record_endpoint(self, url: str, latency_s: float, ok: bool) -> None:
+        """One HTTP call to fleet endpoint `url` took `latency_s` seconds (failed unless ok)."""
+        with self._lock:
+            counts = self.by_endpoint.setdefault(url, _EndpointCounts())
+            counts.calls += 1
+            counts.failures += 0 if ok else 1
+            counts.latency_total_s += latency_s
+            counts.latency_histogram[_bucket(latency_s)] += 1
+
+    def record_batch(self, wall_s: float) -> None:
+        """One batch (stage) of the layer took `wall_s` seconds from first to last reply."""
+        with self._lock:
+            self.batch_wall_s += wall_s
 
     def record_repair(self) -> None:
         """One repair re-ask was sent after a reply failed schema validation."""
@@ -142,7 +200,10 @@ class Ledger:
             if result.cached:
                 self.cache_hits += 1
                 counts.cache_hits += 1
+                self.cached_prompt_tokens += result.prompt_tokens
+                self.cached_completion_tokens += result.completion_tokens
                 return
+            self.uncached_requests += 1
             self.latency_buckets[_bucket(result.latency_s)] += 1
             self.latency_total_s += result.latency_s
             self.prompt_tokens += result.prompt_tokens
@@ -190,10 +251,20 @@ class Ledger:
                 "repairs": self.repairs,
                 "cost_usd": self.cost_usd(),
                 "by_tag": {tag: vars(c).copy() for tag, c in sorted(self.by_tag.items())},
+                "cached_prompt_tokens": self.cached_prompt_tokens,
+                "cached_completion_tokens": self.cached_completion_tokens,
+                "uncached_requests": self.uncached_requests,
+                "batch_wall_s": self.batch_wall_s,
+                **self._endpoints_summary(),
                 "sessions": self.sessions,
                 "latency_total_s": self.latency_total_s,
                 "latency_histogram": {str(b): n for b, n in sorted(self.latency_buckets.items())},
             }
+
+    def _endpoints_summary(self) -> dict:
+        if not self.by_endpoint:
+            return {}
+        return {"by_endpoint": {url: c.summary() for url, c in sorted(self.by_endpoint.items())}}
 
     def write_json(self, path: Path | str) -> Path:
         """Write `summary()` to `path` (a run folder gets `llm_ledger.json` inside it).
@@ -252,6 +323,14 @@ def summary_table(summary: dict):
         ("failures", _counts_text(summary["failures"])),
         ("estimated cost (USD)", "unknown price" if cost is None else f"{cost:.4f}"),
     ]
+    for url, counts in summary.get("by_endpoint", {}).items():
+        p50 = counts["latency_s"]["p50"]
+        rows.append(
+            (
+                f"endpoint {url}",
+                f"{counts['calls']} calls, {counts['failures']} failed, p50 {p50:.3f} s",
+            )
+        )
     for name, value in rows:
         table.add_row(name, str(value))
     return table

@@ -18,6 +18,7 @@ from langchain_core.messages import BaseMessage
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from recagora.agents.llm.chat_models import GarbageReplyError
+from recagora.agents.llm.fleet import FleetDown
 
 RETRY_AFTER_CAP_S = 60.0
 
@@ -70,7 +71,7 @@ def classify(error: BaseException) -> tuple[str, bool]:
         return "transport", True
     if isinstance(error, GarbageReplyError | json.JSONDecodeError):
         return "transport", True
-    if isinstance(error, _ServerGone):
+    if isinstance(error, _ServerGone | FleetDown):
         return "server_died", False
     return "other", False
 
@@ -142,7 +143,7 @@ async def call_with_retries(
 
 async def _attempt(backend, config, ledger, make_call) -> BaseMessage:
     if not backend.alive():
-        raise _ServerGone(backend.server.exit_message())
+        raise _ServerGone(backend.exit_message())
     ledger.record_call()
     deadline = asyncio.timeout(config.timeout_s)
     try:
@@ -157,13 +158,13 @@ async def _attempt(backend, config, ledger, make_call) -> BaseMessage:
 def _as_call_failed(backend, error: BaseException) -> CallFailed:
     kind, _ = classify(error)
     if kind == "transport" and not backend.alive():
-        return CallFailed("server_died", backend.server.exit_message())
+        return CallFailed("server_died", backend.exit_message())
     if kind == "transport" and _refused(error):
         where = backend.base_url or "the server"
         return CallFailed("server_died", f"{where} refuses connections (server down?)")
     if kind == "auth":
         return CallFailed(kind, _auth_detail(error))
-    if kind == "server_died":  # _ServerGone carries the server's own exit message
+    if kind == "server_died":  # _ServerGone / FleetDown carry the server's own exit message
         return CallFailed(kind, str(error))
     message = f"{type(error).__name__}: {str(error)[:300]}"
     return CallFailed(kind, message, rejected_request=rejects_response_format(error))

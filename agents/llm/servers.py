@@ -62,9 +62,17 @@ class ManagedServer:
         port: the loopback port it listens on.
         name: a human name for messages ("llama.cpp server").
         ready_timeout_s: seconds to wait for `/v1/models` before giving up.
+        env: extra environment variables for the subprocess (a replica's GPU).
     """
 
-    def __init__(self, argv: list[str], port: int, name: str, ready_timeout_s: float) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        port: int,
+        name: str,
+        ready_timeout_s: float,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.argv = argv
         self.port = port
         self.name = name
@@ -79,6 +87,7 @@ class ManagedServer:
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env={**os.environ, **env} if env else None,
             preexec_fn=_die_with_parent if on_main_thread and sys.platform == "linux" else None,
         )
         self._finalizer = weakref.finalize(self, _stop_process, self.process, log_file)
@@ -154,9 +163,18 @@ def start_llamacpp_server(
 
 
 def start_vllm_server(
-    model: str, *, extra_args: list[str], ready_timeout_s: float
+    model: str,
+    *,
+    extra_args: list[str],
+    ready_timeout_s: float,
+    replica: tuple[int, int] = (0, 1),
 ) -> ManagedServer:
-    """Serve a Hugging Face model with `vllm serve` (prefix caching on) on a free loopback port."""
+    """Serve a Hugging Face model with `vllm serve` (prefix caching on) on a free loopback port.
+
+    replica: (index, count) of a fleet of `count` servers: with at least `count` GPUs each
+    gets its own (CUDA_VISIBLE_DEVICES); fewer GPUs are shared, each replica taking an equal
+    share of their memory (--gpu-memory-utilization 0.9/count) unless extra_args sets it.
+    """
     executable = shutil.which("vllm") or (
         str(Path(sys.executable).with_name("vllm"))
         if Path(sys.executable).with_name("vllm").exists()
@@ -176,14 +194,38 @@ def start_vllm_server(
         executable, "serve", model, "--host", "127.0.0.1", "--port", str(port),
         "--served-model-name", model, "--enable-prefix-caching", *extra_args,
     ]  # fmt: skip
-    return ManagedServer(argv, port, "vllm server", ready_timeout_s)
+    env, share = _replica_placement(replica, extra_args)
+    return ManagedServer(argv + share, port, "vllm server", ready_timeout_s, env)
+
+
+def _replica_placement(
+    replica: tuple[int, int], extra_args: list[str]
+) -> tuple[dict[str, str], list[str]]:
+    """(environment, extra argv) placing replica `index` of `count` on the GPUs."""
+    index, count = replica
+    if count == 1:
+        return {}, []
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    devices = visible.split(",") if visible else [str(i) for i in range(_cuda_gpu_count())]
+    if len(devices) >= count:
+        return {"CUDA_VISIBLE_DEVICES": devices[index].strip()}, []
+    if any(arg.startswith("--gpu-memory-utilization") for arg in extra_args):
+        return {}, []
+    return {}, ["--gpu-memory-utilization", f"{0.9 / count:.3f}"]
 
 
 def _has_cuda_gpu() -> bool:
+    return _cuda_gpu_count() > 0
+
+
+def _cuda_gpu_count() -> int:
+    """GPUs `nvidia-smi -L` lists (0 without it, or with CUDA_VISIBLE_DEVICES="")."""
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "":
-        return False
+        return 0
     smi = shutil.which("nvidia-smi")
     if smi is None:
-        return False
+        return 0
     listing = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=30)
-    return listing.returncode == 0 and "GPU" in listing.stdout
+    if listing.returncode != 0:
+        return 0
+    return sum(line.startswith("GPU") for line in listing.stdout.splitlines())

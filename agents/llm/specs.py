@@ -7,6 +7,7 @@ starts nothing (servers start in `servers.py`, clients in `client.py`).
 from __future__ import annotations
 
 import importlib.util
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,7 +16,13 @@ from recagora.item_space.errors import ModelError, did_you_mean
 
 BackendKind = Literal["openai", "llamacpp", "vllm", "fake"]
 BACKENDS: tuple[BackendKind, ...] = ("openai", "llamacpp", "vllm", "fake")
-SPEC_FORMS = "openai:<model>, llamacpp:smollm2, llamacpp:<file.gguf>, vllm:<hf-model>, fake:"
+SPEC_FORMS = (
+    "openai:<model>, openai:<model>@<url>,<url>,..., llamacpp:smollm2[xN], "
+    "llamacpp:<file.gguf>[xN], vllm:<hf-model>[xN], fake:"
+)
+MAX_REPLICAS = 64
+# "smollm2x3": three replicas of smollm2 (a fleet of managed servers).
+_REPLICAS = re.compile(r"^(?P<name>.+?)x(?P<count>[1-9][0-9]*)$")
 DEFAULT_SPEC = "llamacpp:smollm2"
 
 # Embedded GGUF models: name -> (wheel's import name, file inside it, pip command).
@@ -36,12 +43,22 @@ class BackendSpec:
     model: the model name sent in each request (for llamacpp: the alias the server answers to).
     gguf_path: llamacpp only, the GGUF file the server loads.
     text: the spec exactly as the user wrote it.
+    endpoints: openai only, the base URLs of a fleet (`openai:<model>@<url>,<url>`);
+        empty = one server at `LLMConfig.base_url`.
+    replicas: llamacpp and vllm, how many servers we start (`llamacpp:smollm2x3`).
     """
 
     kind: BackendKind
     model: str
     text: str
     gguf_path: Path | None = None
+    endpoints: tuple[str, ...] = ()
+    replicas: int = 1
+
+    @property
+    def is_fleet(self) -> bool:
+        """True when requests are routed over several endpoints (see fleet.py)."""
+        return len(self.endpoints) > 1 or self.replicas > 1
 
     @property
     def is_local(self) -> bool:
@@ -69,18 +86,46 @@ def _example_specs() -> list[str]:
     return [f"llamacpp:{name}" for name in EMBEDDED_GGUF] + ["fake:"]
 
 
-def _parse_openai(model: str, text: str) -> BackendSpec:
+def _parse_openai(rest: str, text: str) -> BackendSpec:
+    model, at, urls = rest.partition("@")
     if not model:
         raise ModelError(f"LLM spec {text!r} names no model; write e.g. openai:gpt-4o-mini")
-    return BackendSpec(kind="openai", model=model, text=text)
+    endpoints = _parse_endpoints(urls, text) if at else ()
+    return BackendSpec(kind="openai", model=model, text=text, endpoints=endpoints)
 
 
-def _parse_vllm(model: str, text: str) -> BackendSpec:
+def _parse_endpoints(urls: str, text: str) -> tuple[str, ...]:
+    """The comma-separated base URLs after "@": each http(s)://..., none twice."""
+    endpoints = tuple(url.strip().rstrip("/") for url in urls.split(",") if url.strip())
+    bad = [url for url in endpoints if not url.startswith(("http://", "https://"))]
+    if not endpoints or bad:
+        raise ModelError(
+            f"LLM spec {text!r}: {bad[0] if bad else 'no URL'!r} after '@' is not a base URL; "
+            "write e.g. openai:smollm2@http://127.0.0.1:8001/v1,http://127.0.0.1:8002/v1"
+        )
+    if len(set(endpoints)) < len(endpoints):
+        raise ModelError(f"LLM spec {text!r} names an endpoint twice; list each URL once")
+    return endpoints
+
+
+def _split_replicas(name: str, text: str) -> tuple[str, int]:
+    """("smollm2", 3) from "smollm2x3"; (name, 1) when there is no xN suffix."""
+    match = _REPLICAS.match(name)
+    if match is None:
+        return name, 1
+    count = int(match["count"])
+    if count > MAX_REPLICAS:
+        raise ModelError(f"LLM spec {text!r} asks for {count} replicas; at most {MAX_REPLICAS}")
+    return match["name"], count
+
+
+def _parse_vllm(name: str, text: str) -> BackendSpec:
+    model, replicas = _split_replicas(name, text)
     if not model:
         raise ModelError(
             f"LLM spec {text!r} names no model; write e.g. vllm:Qwen/Qwen2.5-0.5B-Instruct"
         )
-    return BackendSpec(kind="vllm", model=model, text=text)
+    return BackendSpec(kind="vllm", model=model, text=text, replicas=replicas)
 
 
 def _parse_fake(model: str, text: str) -> BackendSpec:
@@ -88,6 +133,16 @@ def _parse_fake(model: str, text: str) -> BackendSpec:
 
 
 def _parse_llamacpp(name: str, text: str) -> BackendSpec:
+    if name in EMBEDDED_GGUF or name.endswith(".gguf"):
+        return _parse_llamacpp_model(name, text)
+    base, replicas = _split_replicas(name, text)
+    if replicas > 1 or base != name:
+        spec = _parse_llamacpp_model(base, text)
+        return BackendSpec(spec.kind, spec.model, text, spec.gguf_path, replicas=replicas)
+    return _parse_llamacpp_model(name, text)
+
+
+def _parse_llamacpp_model(name: str, text: str) -> BackendSpec:
     if name in EMBEDDED_GGUF:
         return BackendSpec(
             kind="llamacpp", model=name, text=text, gguf_path=embedded_gguf_path(name)
@@ -101,7 +156,8 @@ def _parse_llamacpp(name: str, text: str) -> BackendSpec:
         return BackendSpec(kind="llamacpp", model=path.stem, text=text, gguf_path=path.resolve())
     raise ModelError(
         f"unknown llamacpp model {name!r}{did_you_mean(name, EMBEDDED_GGUF)}; use one of "
-        f"{', '.join('llamacpp:' + n for n in EMBEDDED_GGUF)} or llamacpp:/path/to/model.gguf"
+        f"{', '.join('llamacpp:' + n for n in EMBEDDED_GGUF)} or llamacpp:/path/to/model.gguf "
+        "(add xN for N servers: llamacpp:smollm2x3)"
     )
 
 

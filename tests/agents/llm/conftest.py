@@ -103,6 +103,13 @@ def _handler_for(server: FaultServer):
         def log_message(self, *args) -> None:  # keep pytest output clean
             pass
 
+        def do_GET(self) -> None:  # noqa: N802 -- the fleet's health check: GET /models
+            if server.dead:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            self._send(200, json.dumps({"object": "list", "data": []}).encode(), {})
+
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             action = ("drop",) if server.dead else server.next_action(body)

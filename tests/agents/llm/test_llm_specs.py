@@ -36,6 +36,22 @@ def test_llamacpp_accepts_any_existing_gguf_path(tmp_path):
     assert (spec.model, spec.gguf_path) == ("tiny-model", model.resolve())
 
 
+def test_a_fleet_of_urls_after_at_keeps_each_url_once_in_order():
+    spec = parse_spec("openai:smollm2@http://127.0.0.1:8001/v1, http://127.0.0.1:8002/v1/")
+    assert spec.endpoints == ("http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1")
+    assert (spec.model, spec.is_fleet, spec.replicas) == ("smollm2", True, 1)
+    assert not parse_spec("openai:smollm2@http://127.0.0.1:8001/v1").is_fleet
+
+
+def test_an_xn_suffix_asks_for_n_managed_replicas():
+    llama = parse_spec("llamacpp:smollm2x3")
+    assert (llama.model, llama.replicas, llama.is_fleet) == ("smollm2", 3, True)
+    assert llama.gguf_path == embedded_gguf_path("smollm2")
+    vllm = parse_spec("vllm:Qwen/Qwen2.5-0.5B-Instructx2")
+    assert (vllm.model, vllm.replicas) == ("Qwen/Qwen2.5-0.5B-Instruct", 2)
+    assert parse_spec("llamacpp:smollm2").replicas == 1
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -46,6 +62,11 @@ def test_llamacpp_accepts_any_existing_gguf_path(tmp_path):
         ("llamacpp:/no/such/model.gguf", "does not exist"),
         ("openai:", "names no model"),
         ("vllm:", "names no model"),
+        ("openai:m@", "is not a base URL"),
+        ("openai:m@ftp://host/v1", "is not a base URL"),
+        ("openai:m@http://a:1/v1,http://a:1/v1", "names an endpoint twice"),
+        ("llamacpp:smollm2x999", "at most 64"),
+        ("llamacpp:nosuchx3", "unknown llamacpp model"),
     ],
 )
 def test_bad_specs_raise_one_line_model_errors(text, expected):
