@@ -5,7 +5,10 @@ list and says what fits and what does not. It never sees the held-out item.
 
 - `LLMFeedbackAgent`: reuses the TriRec user agent's persona memory and system prompt
   (`persona_memory`, `user_system.jinja`) and asks `reasoner_feedback.jinja`.
-- `SurrogateFeedbackAgent`: the TriRec team's fitted conditional-logit choice model
+- `LearnedFeedbackAgent` (the default): the learned user model (`agents/learned_user/`):
+  an item fits when the user would watch / buy it, i.e. its interest head says P(yes) >= 0.5,
+  the decision `recagora fidelity` scores in its discrimination test.
+- `SurrogateFeedbackAgent` (v0): the TriRec team's fitted conditional-logit choice model
   (`agents/surrogate/choice_model.py`): an item fits when its utility for the user beats
   the model's calibrated outside option ("consume nothing").
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -58,8 +62,39 @@ def feedback_text(
     return f"Fits: {fits}. Does not fit: {misfits}."
 
 
+def _padded(grounded: Sequence[Sequence[int]]) -> np.ndarray | None:
+    """(m, width) ids, short lists padded with their first item; None when nothing was grounded."""
+    width = max((len(g) for g in grounded), default=0)
+    if not grounded or width == 0:
+        return None
+    return np.array(
+        [list(g) + [g[0] if g else 0] * (width - len(g)) for g in grounded], dtype=np.int64
+    )
+
+
+def _nothing_found(n: int) -> Feedback:
+    empty = [()] * n
+    return Feedback(["Nothing was found."] * n, empty, empty, np.zeros(n, bool))
+
+
+def _feedback_from_likes(
+    facts: ItemFacts, grounded: Sequence[Sequence[int]], likes: np.ndarray
+) -> Feedback:
+    """Split each list by its (m, width) `likes` mask: every grounded item is liked or disliked."""
+    liked = [
+        tuple(i for i, ok in zip(g, row, strict=False) if ok)
+        for g, row in zip(grounded, likes, strict=True)
+    ]
+    disliked = [
+        tuple(i for i in g if i not in set(l_)) for g, l_ in zip(grounded, liked, strict=True)
+    ]
+    titles = facts.catalog.titles
+    texts = [feedback_text(l_, d, titles) for l_, d in zip(liked, disliked, strict=True)]
+    return Feedback(texts, liked, disliked, np.zeros(len(grounded), bool))
+
+
 class SurrogateFeedbackAgent:
-    """Vectorised critic over the fitted choice model (no LLM)."""
+    """Vectorised critic over the fitted v0 choice model (no LLM)."""
 
     name = "surrogate"
 
@@ -69,29 +104,42 @@ class SurrogateFeedbackAgent:
     async def critique(
         self, histories: Sequence[Sequence[int]], grounded: Sequence[Sequence[int]]
     ) -> Feedback:
-        """Liked = utility above the outside option; every grounded item is liked or disliked."""
-        width = max((len(g) for g in grounded), default=0)
-        if not grounded or width == 0:
-            empty = [()] * len(grounded)
-            return Feedback(
-                ["Nothing was found."] * len(grounded), empty, empty, np.zeros(len(grounded), bool)
-            )
-        ids = np.array(
-            [list(g) + [g[0] if g else 0] * (width - len(g)) for g in grounded], dtype=np.int64
-        )
+        """Liked = utility above the outside option."""
+        ids = _padded(grounded)
+        if ids is None:
+            return _nothing_found(len(grounded))
         users = from_histories(self.facts, histories)
         utility = self.model.utilities(candidate_features(self.facts, users, ids))  # (m, width)
-        likes = utility > self.model.outside_utility
-        liked = [
-            tuple(i for i, ok in zip(g, row, strict=False) if ok)
-            for g, row in zip(grounded, likes, strict=True)
-        ]
-        disliked = [
-            tuple(i for i in g if i not in set(l_)) for g, l_ in zip(grounded, liked, strict=True)
-        ]
-        titles = self.facts.catalog.titles
-        texts = [feedback_text(l_, d, titles) for l_, d in zip(liked, disliked, strict=True)]
-        return Feedback(texts, liked, disliked, np.zeros(len(grounded), bool))
+        return _feedback_from_likes(self.facts, grounded, utility > self.model.outside_utility)
+
+
+class LearnedFeedbackAgent:
+    """Vectorised critic over the learned user model (no LLM): liked = it would watch / buy it.
+
+    Args:
+        facts: catalog titles for the feedback text.
+        model: a fitted `LearnedUserModel` (anything with `interest_probabilities`).
+        threshold: P(yes) at or above which an item fits (0.5: the head is fitted at 1:1).
+    """
+
+    name = "learned"
+
+    def __init__(self, facts: ItemFacts, model: Any, threshold: float = 0.5) -> None:
+        self.facts, self.model, self.threshold = facts, model, threshold
+
+    async def critique(
+        self, histories: Sequence[Sequence[int]], grounded: Sequence[Sequence[int]]
+    ) -> Feedback:
+        """One P(yes) per (user, grounded item), asked of each item alone as in Agent4Rec."""
+        ids = _padded(grounded)
+        if ids is None:
+            return _nothing_found(len(grounded))
+        m, width = ids.shape
+        rows = np.repeat(np.arange(m), width)
+        p_yes = self.model.interest_probabilities(
+            rows, [histories[r] for r in rows.tolist()], ids.reshape(-1)
+        )
+        return _feedback_from_likes(self.facts, grounded, p_yes.reshape(m, width) >= self.threshold)
 
 
 @dataclass(frozen=True)

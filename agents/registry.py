@@ -22,6 +22,7 @@ AGENTS: dict[str, dict[str, tuple[str | type, str]]] = {
     "user": {  # TriRec
         "llm": ("recagora.agents.roles.user_llm:LLMUserAgent", "v0"),
         "surrogate": ("recagora.agents.roles.user_surrogate:SurrogateUserAgent", "v0"),
+        "v0": ("recagora.agents.roles.user_surrogate:SurrogateUserAgent", "v0"),  # = surrogate
         "learned": ("recagora.agents.roles.user_learned:LearnedUserAgent", "v0"),
     },
     "item": {  # TriRec
@@ -38,6 +39,7 @@ AGENTS: dict[str, dict[str, tuple[str | type, str]]] = {
     "feedback": {  # grounded (the critic that plays the user)
         "surrogate": ("recagora.agents.reasoner_feedback:SurrogateFeedbackAgent", "v0"),
         "llm": ("recagora.agents.reasoner_feedback:LLMFeedbackAgent", "v0"),
+        "learned": ("recagora.agents.reasoner_feedback:LearnedFeedbackAgent", "v0"),
     },
     "evaluator": {  # PaperEval
         "llm": ("recagora.agents.evaluator:EvaluatorAgent", "v0"),

@@ -27,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="TriRec alpha_max fairness sweep")
     parser.add_argument("--llm", default="llamacpp:smollm2", help="LLM spec for the LLM roles.")
     parser.add_argument(
-        "--agents", default="user=surrogate,item=surrogate", help="Implementation per role."
+        "--agents", default="user=learned,item=surrogate", help="Implementation per role (user=learned: the default user)."
     )
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)

@@ -27,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="TriRec promotion-mode ablation")
     parser.add_argument("--llm", default="llamacpp:smollm2", help="LLM spec for the LLM roles.")
     parser.add_argument(
-        "--agents", default="user=surrogate,item=llm", help="Implementation per role."
+        "--agents", default="user=learned,item=llm", help="Implementation per role (user=learned: the default user)."
     )
     parser.add_argument("--users", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)

@@ -13,7 +13,7 @@ from recagora.item_space.datasets.dataset import PROTOCOLS
 from recagora.item_space.errors import did_you_mean
 
 # The scenario's roles and their default implementations (agents/registry.py lists the others).
-DEFAULT_AGENTS = "reasoner=surrogate,feedback=surrogate"
+DEFAULT_AGENTS = "reasoner=surrogate,feedback=learned"
 
 
 @dataclass
@@ -31,7 +31,7 @@ class GroundedConfig:
     agents: str = field(
         default=DEFAULT_AGENTS,
         metadata={
-            "help": "Implementation per role: reasoner=surrogate|llm,feedback=surrogate|llm."
+            "help": "Implementation per role: reasoner=surrogate|llm, feedback=learned|surrogate|llm (learned: the learned user model; surrogate: v0)."
         },
     )
     users: int = field(
@@ -81,7 +81,7 @@ class GroundedConfig:
     )
     user_fit: ChoiceModelConfig = field(
         default_factory=ChoiceModelConfig,
-        metadata={"help": "Choice model of the surrogate critic (fitted on the training split)."},
+        metadata={"help": "Choice model of the surrogate (v0) critic; its seed also seeds the learned critic's fit."},
     )
 
     def __post_init__(self) -> None:

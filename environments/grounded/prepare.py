@@ -1,7 +1,8 @@
 """Build a grounded episode: dataset, item space, sampled test users, shortlist, roles.
 
 Deterministic in `config.seed`. `RunServices.extras` may carry "space" (a prebuilt
-`ItemSpace`), "dataset" (a loaded `Dataset`), "choice_model" (a fitted critic model) and
+`ItemSpace`), "dataset" (a loaded `Dataset`), "choice_model" (a fitted v0 critic model), "user_model"
+(a fitted learned user for the learned critic) and
 "shortlist_factory" ((config, dataset, split) -> (histories, k) -> (m, k) item ids: a
 trained recommender's top items, which experiments/ supplies when `config.recommender` is set).
 """
@@ -109,6 +110,14 @@ def _critic(config: GroundedConfig, facts: ItemFacts, split, llm, extras: dict[s
     cls = resolve("feedback", impl)
     if impl == "llm":
         return cls(facts, llm, config.feedback)
+    if impl == "learned":
+        from recagora.agents.learned_user.fit import fit_learned_user
+
+        # Seeded by user_fit.seed, not the run seed: runs of one dataset share one cached fit.
+        model = extras.get("user_model") or fit_learned_user(
+            facts, split, seed=config.user_fit.seed
+        )
+        return cls(facts, model)
     from recagora.agents.surrogate.choice_model import fit_choice_model
 
     model = extras.get("choice_model") or fit_choice_model(

@@ -53,7 +53,7 @@ def persona_memories(world: Any, needed: bool = True) -> tuple[str, ...]:
 
 def _user(mix: AgentMix, world: Any) -> Any:
     cls = resolve("user", mix.user)
-    if mix.user == "surrogate":
+    if mix.user in ("surrogate", "v0"):
         from recagora.agents.surrogate.choice_model import fit_choice_model
 
         model = fit_choice_model(

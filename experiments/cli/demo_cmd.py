@@ -1,9 +1,10 @@
 """`recagora demo`: the main job on embedded defaults (TriRec on MovieLens-100K, SmolLM2 via llama.cpp).
 
-Sized to finish in about two minutes on a 2-core laptop CPU. The agent mix is the
-one whose results mean something with a 135M model: a surrogate user (a choice model
-fitted on the training split, which also reads the promotions) and LLM item agents
-writing the self-promotions (SmolLM2 writes passable ads but scores candidates poorly).
+Sized to finish in a few minutes on a 2-core laptop CPU (the first run also fits the
+learned user on MovieLens-100K, cached for every later run). The agent mix is the one
+whose results mean something with a 135M model: the learned user (fitted on the training
+split, measured by `recagora fidelity`, which also reads the promotions) and LLM item
+agents writing the self-promotions (SmolLM2 writes passable ads but scores candidates poorly).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-DEMO_AGENTS = "user=surrogate,item=llm,platform=trirec"
+DEMO_AGENTS = "user=learned,item=llm,platform=trirec"
 STRONGER_LLM_HINT = (
     "Point it at a stronger LLM: `recagora run trirec --llm openai:gpt-4o-mini` (OPENAI_API_KEY set) "
     "or `--llm vllm:Qwen/Qwen2.5-7B-Instruct` on a GPU; `--agents user=llm,item=llm` lets the LLM play the users too."

@@ -35,7 +35,7 @@ def run(
         None, "--llm", help="LLM spec: llamacpp:smollm2, openai:gpt-4o-mini, vllm:<model>, fake:."
     ),
     agents: str | None = typer.Option(
-        None, "--agents", help="Implementation per role: user=surrogate,item=llm,..."
+        None, "--agents", help="Implementation per role: user=learned|surrogate|llm,item=llm|surrogate,... (default user=learned)."
     ),
     users: int | None = typer.Option(
         None, "--users", help="Real dataset users sampled into the cohort."

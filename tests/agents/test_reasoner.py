@@ -9,7 +9,11 @@ import numpy as np
 
 from recagora.agents.llm import open_llm
 from recagora.agents.reasoner import LLMReasoner, SurrogateReasoner, Turn
-from recagora.agents.reasoner_feedback import LLMFeedbackAgent, SurrogateFeedbackAgent
+from recagora.agents.reasoner_feedback import (
+    LearnedFeedbackAgent,
+    LLMFeedbackAgent,
+    SurrogateFeedbackAgent,
+)
 from recagora.agents.roles.base import ItemFacts
 from recagora.agents.surrogate.choice_model import ChoiceModel, ChoiceModelConfig
 from recagora.item_space.types import Catalog, Item
@@ -64,6 +68,41 @@ def test_surrogate_critic_splits_every_item_by_the_outside_option():
     feedback = asyncio.run(SurrogateFeedbackAgent(facts, model).critique([(1,)], [(1, 2, 3)]))
     assert feedback.liked == [(1,)] and feedback.disliked == [(2, 3)]
     assert feedback.texts[0].startswith("Fits: Game 1.")
+
+
+class _InterestByItem:
+    """A user model whose P(yes) is item id / 10, recording what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[int, tuple[int, ...], int]] = []
+
+    def interest_probabilities(self, users, histories, items):
+        self.asked += [
+            (int(u), tuple(h), int(i)) for u, h, i in zip(users, histories, items, strict=True)
+        ]
+        return np.asarray(items, float) / 10
+
+
+def test_learned_critic_likes_what_the_user_model_would_watch():
+    facts = ItemFacts.from_catalog(_catalog(), np.arange(6))
+    model = _InterestByItem()
+    critic = LearnedFeedbackAgent(facts, model)
+    # User 0 sees (2, 5, 4): P(yes) 0.2, 0.5, 0.4; user 1 a short list (5,) padded to width 3.
+    feedback = asyncio.run(critic.critique([(0, 1), (3,)], [(2, 5, 4), (5,)]))
+    assert feedback.liked == [(5,), (5,)] and feedback.disliked == [(2, 4), ()]
+    assert feedback.texts[0] == "Fits: Game 5. Does not fit: Game 2; Game 4."
+    # Each item is asked alone with its own user's history (Agent4Rec's yes/no question).
+    assert model.asked[:3] == [(0, (0, 1), 2), (0, (0, 1), 5), (0, (0, 1), 4)]
+    assert {(u, h) for u, h, _ in model.asked[3:]} == {(1, (3,))}
+    assert not feedback.failed.any()
+
+
+def test_learned_critic_with_nothing_grounded_says_so():
+    critic = LearnedFeedbackAgent(
+        ItemFacts.from_catalog(_catalog(), np.arange(6)), _InterestByItem()
+    )
+    feedback = asyncio.run(critic.critique([(0,)], [()]))
+    assert feedback.texts == ["Nothing was found."] and feedback.liked == [()]
 
 
 def test_llm_critic_ignores_out_of_range_numbers():

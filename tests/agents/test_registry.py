@@ -33,7 +33,7 @@ def test_each_scenario_parses_its_own_roles_through_the_registry():
     from recagora.environments.grounded.config import parse_roles as grounded_roles
     from recagora.environments.papereval.config import parse_roles as papereval_roles
 
-    assert grounded_roles("") == {"reasoner": "surrogate", "feedback": "surrogate"}
+    assert grounded_roles("") == {"reasoner": "surrogate", "feedback": "learned"}
     assert grounded_roles("feedback=llm") == {"reasoner": "surrogate", "feedback": "llm"}
     assert papereval_roles("post_writer=llm") == {"evaluator": "llm", "post_writer": "llm"}
     assert GroundedConfig(agents="reasoner=llm").role("reasoner") == "llm"
