@@ -22,7 +22,22 @@ TRAINERS: dict[str, str] = {
     "blade": "recagora.training.blade_trainer:BladeTrainer",
     "bon": "recagora.training.blade_trainer:BoNTrainer",
     "ugr": "recagora.training.ugr_trainer:UGRTrainer",
+    "mindrec": "recagora.training.mindrec.trainer:MindRecTrainer",
 }
+
+# Methods whose checkpoints load as their own Recommender class (same rank/score_batch/
+# recommend as GenerativeRecommender), not as a title policy: "module:Class" with a `load`.
+POLICY_LOADERS: dict[str, str] = {
+    "mindrec": "recagora.training.mindrec.policy:MindRecRecommender",
+}
+
+
+def policy_loader(method: str):
+    """`load(checkpoint, catalog, device)` of `method`'s own policy class, or None."""
+    if method not in POLICY_LOADERS:
+        return None
+    module, attribute = POLICY_LOADERS[method].split(":")
+    return getattr(importlib.import_module(module), attribute).load
 
 
 def trainer_class(method: str):
