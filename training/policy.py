@@ -55,6 +55,11 @@ class GenerativeRecommender:
             ConfigError: the manifest's config is not a trainer config.
         """
         manifest = verify_checkpoint(Path(checkpoint))
+        from recagora.training.registry import policy_loader  # a method's own policy class
+
+        loader = policy_loader(manifest["method"])
+        if loader is not None:  # e.g. MindRec: diffusion beam search, not a title trie
+            return loader(checkpoint, catalog, device)
         config = policy_config(manifest)
         folder = Path(manifest["folder"])
         tokenizer_json = (
