@@ -23,7 +23,7 @@ def _split(dataset: str, split: str):
 
 def train(
     method: str = typer.Argument(
-        ..., help="Training method: sft, flower, grpo, blade, bon, ugr, or papereval-scorer (ICLR 2017 paper scorer)."
+        ..., help="Training method: sft, flower, grpo, blade, bon, ugr, mindrec, or papereval-scorer (ICLR 2017 paper scorer)."
     ),
     dataset: str = typer.Option(
         "video-games", "--dataset", help="Registered dataset name or path."
