@@ -33,7 +33,7 @@ from recagora.item_space.popularity import history_counts, popularity_groups
 from recagora.item_space.recommender import Recommender
 from recagora.item_space.types import Catalog, Sample, UserHistory
 from recagora.training.decoding import BeamConfig
-from recagora.training.item_tokenizers import generation_titles, title_units
+from recagora.training.item_tokenizers import item_names, title_units
 
 KS = (1, 3, 5, 10)
 SAMPLE_COLUMNS = ("sample", "user", "target", "hit_rank", "ranked")
@@ -75,8 +75,7 @@ def evaluate_rankings(
     n_groups: int = 8,
 ) -> EvaluationReport:
     """The papers' metrics of (n, K) ranked catalog item ids (-1 padding) for `samples`."""
-    titles = generation_titles(catalog)
-    unit_titles, unit_of_item, _ = title_units(titles)
+    unit_titles, unit_of_item, _ = title_units(item_names(catalog))
     ranked_units = np.where(ranked >= 0, unit_of_item[np.clip(ranked, 0, None)], -1)
     targets = unit_of_item[np.asarray([s.target for s in samples], dtype=np.int64)]
     counts = np.bincount(

@@ -13,15 +13,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import torch
 
-from recagora.item_space.errors import DatasetError
+from recagora.item_space.errors import ConfigError, DatasetError
 from recagora.training.tries import PrefixTrie
+
+# UGR's two confidence tokens (Fan et al., KDD 2026: `<conf_neg>`, `<conf_pos>`); every
+# semantic-ID tokenization adds them so an SFT run can seed UGR with the same vocabulary.
+CONFIDENCE_TOKENS = ("<conf_neg>", "<conf_pos>")
 
 
 class TextTokenizer(Protocol):
@@ -58,6 +62,8 @@ class ItemTokenization:
         fingerprint: hash of the item names, to refuse checkpoints of another catalog.
         unit_of_item: (n_items,) int64 unit of every catalog item.
         unit_item: (n_units,) int64 representative catalog item of each unit (lowest id).
+        confidence_ids: (neg, pos) token ids of UGR's confidence tokens (semantic IDs from
+            `tokenize_catalog`), None when the vocabulary has none.
     """
 
     kind: str
@@ -66,6 +72,7 @@ class ItemTokenization:
     fingerprint: str
     unit_of_item: np.ndarray
     unit_item: np.ndarray
+    confidence_ids: tuple[int, int] | None = None
 
     @property
     def n_units(self) -> int:
@@ -96,6 +103,92 @@ def generation_titles(catalog) -> list[str]:
     """The titles generation uses: each item's source title (``attributes['raw_title']`` when
     the loader had to make titles unique), so identical titles form one unit as in Flower."""
     return [str(item.attributes.get("raw_title", item.title)) for item in catalog.items]
+
+
+def is_semantic(catalog) -> bool:
+    """True when every item carries ``attributes['semantic_id']`` (e.g. games-semids)."""
+    return len(catalog) > 0 and all("semantic_id" in item.attributes for item in catalog.items)
+
+
+def item_names(catalog) -> list[str]:
+    """What prompts show and what forms units: the generation title, or for a semantic-ID
+    catalog the joined codes (items sharing codes, 142 in games-semids, are one unit)."""
+    if is_semantic(catalog):
+        return ["".join(item.attributes["semantic_id"]) for item in catalog.items]
+    return generation_titles(catalog)
+
+
+def tokenize_catalog(catalog, backbone, generator=None) -> ItemTokenization:
+    """The catalog's items for `backbone`: titles, or semantic IDs as added tokens.
+
+    For semantic IDs the code tokens (and `CONFIDENCE_TOKENS`, first) join the backbone's
+    vocabulary and its embeddings grow to match (new rows drawn from `generator`), so call
+    this before building an optimizer. Items with identical codes form one unit, as
+    identical titles do; the fingerprint is over the catalog's titles either way.
+    """
+    names = item_names(catalog)
+    if not is_semantic(catalog):
+        return tokenize_titles(names, backbone.tokenizer, backbone.logits_width)
+    fingerprint = catalog_fingerprint(generation_titles(catalog))
+    _, unit_of_item, unit_item = _units(names)
+    codes = [catalog.items[i].attributes["semantic_id"] for i in unit_item]
+    neg, pos = backbone.tokenizer.add_tokens(list(CONFIDENCE_TOKENS))
+    added = {neg, pos}
+
+    def width() -> int:  # the logits must cover every added id
+        return grow_vocabulary(backbone, max(added) + 1, generator)
+
+    tracking = _TrackingTokenizer(backbone.tokenizer, added)
+    items = tokenize_semantic_ids(codes, tracking, width)
+    return replace(
+        items,
+        fingerprint=fingerprint,
+        unit_of_item=unit_of_item,
+        unit_item=unit_item,
+        confidence_ids=(neg, pos),
+    )
+
+
+class _TrackingTokenizer:
+    """The backbone's tokenizer, recording the ids `add_tokens` returns."""
+
+    def __init__(self, tokenizer, added: set[int]):
+        self._inner, self._added = tokenizer, added
+        self.end_of_item_id, self.pad_id = tokenizer.end_of_item_id, tokenizer.pad_id
+
+    def add_tokens(self, tokens: Sequence[str]) -> list[int]:
+        ids = self._inner.add_tokens(tokens)
+        self._added.update(ids)
+        return ids
+
+
+def grow_vocabulary(backbone, size: int, generator=None) -> int:
+    """Grow the model's embeddings to at least `size` tokens; return the logits width.
+
+    Tiny GPT: new rows ~ N(0, 0.02) from `generator` (its own init), head re-tied. HF:
+    `resize_token_embeddings`; refused with LoRA, whose checkpoint would not hold the
+    new rows.
+    """
+    if backbone.is_tiny:
+        model = backbone.model
+        if model.config.vocab_size < size:
+            old = model.wte.weight.data
+            fresh = torch.empty(size - len(old), old.shape[1]).normal_(
+                0.0, 0.02, generator=generator
+            )
+            grown = torch.cat([old, fresh.to(old)])
+            model.wte = torch.nn.Embedding.from_pretrained(grown, freeze=False)
+            model.head.weight = model.wte.weight
+            model.config.vocab_size = size
+        return model.config.vocab_size
+    if backbone.config.lora_r > 0:
+        raise ConfigError(
+            "semantic IDs add tokens whose embeddings LoRA does not train or save; "
+            "set backbone.lora_r=0 or use backbone tiny-gpt"
+        )
+    if backbone.logits_width < size:
+        backbone.model.resize_token_embeddings(size)
+    return backbone.logits_width
 
 
 def title_units(titles: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:

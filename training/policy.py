@@ -10,8 +10,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 from safetensors.torch import load_file
 
+from recagora.item_space.errors import ConfigError
 from recagora.item_space.recommender import Ranking
 from recagora.item_space.types import Catalog, UserHistory
 from recagora.training.backbones import Backbone, restore_backbone
@@ -19,8 +21,10 @@ from recagora.training.checkpoints import TOKENIZER, WEIGHTS, check_fingerprint,
 from recagora.training.configs import from_dict
 from recagora.training.data import PromptConfig, encode_prompts
 from recagora.training.decoding import BeamConfig, constrained_beam_search, rank_prompts
-from recagora.training.item_tokenizers import ItemTokenization, generation_titles, tokenize_titles
+from recagora.training.item_tokenizers import ItemTokenization, item_names, tokenize_catalog
 from recagora.training.tries import PrefixTrie
+
+ORDERS = ("beam", "confidence")
 
 
 class GenerativeRecommender:
@@ -33,6 +37,7 @@ class GenerativeRecommender:
         prompt: PromptConfig,
         titles: Sequence[str],
         name: str,
+        order: str = "beam",
     ):
         self.backbone, self.items, self.prompt, self.titles, self.name = (
             backbone,
@@ -43,12 +48,22 @@ class GenerativeRecommender:
         )
         self.trie = items.trie.to(backbone.device)
         self.backbone.model.eval()
+        if order not in ORDERS:
+            raise ConfigError(f"order {order!r} is unknown; use one of {', '.join(ORDERS)}")
+        if order == "confidence" and items.confidence_ids is None:
+            raise ConfigError(
+                "order=confidence needs a checkpoint with UGR's confidence tokens "
+                "(a semantic-ID run); use order=beam"
+            )
+        self.order = order
 
     @classmethod
     def load(
-        cls, checkpoint: str | Path, catalog: Catalog, device: str = "cpu"
+        cls, checkpoint: str | Path, catalog: Catalog, device: str = "cpu", order: str = "beam"
     ) -> GenerativeRecommender:
         """Rebuild the policy of a run folder (or checkpoint folder) for `catalog`.
+
+        order: "beam" serves the beam ranking; "confidence" re-ranks it by UGR's confidence.
 
         Raises:
             ModelError: not a checkpoint, unreadable files, or trained on another catalog.
@@ -66,8 +81,8 @@ class GenerativeRecommender:
             (folder / TOKENIZER).read_text() if (folder / TOKENIZER).is_file() else None
         )
         backbone = restore_backbone(config.backbone, tokenizer_json)
-        titles = generation_titles(catalog)
-        items = tokenize_titles(titles, backbone.tokenizer, backbone.logits_width)
+        titles = item_names(catalog)
+        items = tokenize_catalog(catalog, backbone)
         check_fingerprint(manifest, items.fingerprint)
         backbone.load_trainable_state(load_file(str(folder / WEIGHTS)))
         backbone.model.to(device)
@@ -77,6 +92,7 @@ class GenerativeRecommender:
             config.prompt,
             titles,
             name=f"{manifest['method']}:{config.backbone.name}",
+            order=order,
         )
 
     def rank(
@@ -118,6 +134,28 @@ class GenerativeRecommender:
             scores=result.scores[0].numpy()[keep].astype(np.float32),
         )
 
+    @property
+    def has_confidence(self) -> bool:
+        """True for checkpoints whose vocabulary holds UGR's confidence tokens."""
+        return self.items.confidence_ids is not None
+
+    def confidence(
+        self, histories: Sequence[Sequence[int]], ranked: np.ndarray, batch_size: int = 32
+    ) -> np.ndarray:
+        """(n, K) float64 UGR confidence in [0, 1] of each history's ranked catalog items
+        (`rank`'s output; 0 at -1 padding). ConfigError without confidence tokens."""
+        from recagora.training.ugr_confidence import beam_confidence
+
+        prompts = encode_prompts(histories, self.titles, self.backbone.tokenizer, self.prompt)
+        units = np.where(ranked >= 0, self.items.unit_of_item[np.clip(ranked, 0, None)], -1)
+        out = np.zeros(ranked.shape)
+        with torch.no_grad():
+            for start in range(0, len(prompts), batch_size):
+                part = slice(start, start + batch_size)
+                c = beam_confidence(self.backbone, self.items, prompts[part], units[part])
+                out[part] = c.cpu().numpy()
+        return np.where(ranked >= 0, out, 0.0)
+
     def score_batch(
         self, histories: Sequence[Sequence[int]], num_beams: int = 10, batch_size: int = 32
     ) -> np.ndarray:
@@ -125,9 +163,13 @@ class GenerativeRecommender:
 
         The `num_beams` items `rank` (and so `recagora evaluate`) returns carry their beam
         scores, so sorting a row by score gives exactly that ranking; every other catalog
-        item is -inf. This is the scorer the simulation's candidate protocols take.
+        item is -inf. This is the scorer the simulation's candidate protocols take. With
+        `order == "confidence"` (UGR checkpoints) the found items carry their confidence
+        instead, so the beams are served re-ranked by it.
         """
         items, scores, _ = self.rank(histories, num_beams, batch_size)
+        if self.order == "confidence":
+            scores = self.confidence(histories, items, batch_size)
         out = np.full((len(items), len(self.items.unit_of_item)), -np.inf)
         rows, columns = np.nonzero(items >= 0)
         out[rows, items[rows, columns]] = scores[rows, columns]

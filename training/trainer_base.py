@@ -32,7 +32,12 @@ from recagora.training.checkpoints import (
     save_checkpoint,
 )
 from recagora.training.data import PromptConfig, encode_prompts, validate_samples
-from recagora.training.item_tokenizers import ItemTokenization, generation_titles, tokenize_titles
+from recagora.training.item_tokenizers import (
+    ItemTokenization,
+    is_semantic,
+    item_names,
+    tokenize_catalog,
+)
 from recagora.training.run_logs import MetricsLog
 
 
@@ -93,12 +98,13 @@ class BaseTrainer:
         self.output_dir = Path(config.output_dir)
         self.device = _device(config.device)
         generator = torch.Generator().manual_seed(config.seed)
-        self.titles = generation_titles(catalog)
-        corpus = [*self.titles, config.prompt.template]
+        self.titles = item_names(catalog)
+        # Semantic IDs become added whole tokens, so the tiny GPT's BPE learns the prompt only.
+        texts = [] if is_semantic(catalog) else self.titles
+        corpus = [*texts, config.prompt.template]
         self.backbone: Backbone = build_backbone(config.backbone, corpus, generator)
-        self.items: ItemTokenization = tokenize_titles(
-            self.titles, self.backbone.tokenizer, self.backbone.logits_width
-        )
+        # before the optimizer: semantic IDs grow the embeddings
+        self.items: ItemTokenization = tokenize_catalog(catalog, self.backbone, generator)
         self.backbone.model.to(self.device)
         self.trie = self.items.trie.to(self.device)
         self._prompts: dict[int, list[int]] = {}
