@@ -59,6 +59,11 @@ def run(
         None, "--runs-dir", help="Where run folders go (default ./runs or $RECAGORA_RUNS_DIR)."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No live display; print only the summary."),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Run a small pilot in a temporary folder and print the full run's projected LLM calls, tokens, cost and wall time; no run folder is written.",
+    ),
 ) -> None:
     """Run a scenario episode into a new run folder, or resume one with --resume."""
     flags = {
@@ -77,6 +82,7 @@ def run(
     if resume is not None:
         if (
             scenario is not None
+            or dry_run
             or config is not None
             or overrides
             or any(v is not None for v in {**flags, **served}.values())
@@ -88,6 +94,13 @@ def run(
         return
     if scenario is None:
         raise ConfigError("name a scenario (e.g. `recagora run trirec`) or pass --resume RUN")
+    if dry_run:
+        from recagora.experiments.dry_run import dry_run_from_cli
+
+        dry_run_from_cli(
+            scenario, config, {**flags, **_recommender_flags(scenario, served)}, overrides
+        )
+        return
     _start(
         scenario,
         config,
