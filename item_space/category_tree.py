@@ -8,6 +8,18 @@ serve MindRec-style category-prefixed generation (MindRec, 2025) and category fi
 Nodes: "ROOT"; category nodes are strings ("cat:Drama", "cat:Music/Rock", "cluster:2:17")
 with attributes kind="category", label, level; item leaves are the dense item ids (int)
 with kind="item".
+
+MindRec's level-aware codes (Gao et al., arXiv 2511.12597, `process.ipynb`):
+`category_codes(tree, levels) -> dict[item_id, tuple[str, ...]]` gives every item
+exactly `levels` tokens. A category's code is its parent's code plus one token
+``<{letter of its level}:{k}>`` (levels a, b, c, ...), k counting the categories under
+that parent (children ordered by node name), so codes are unique per parent. Deeper
+paths are truncated to `levels`; shorter ones are padded as the paper does, with a
+fresh child of the item's deepest category (k = that parent's next free counter, then
+``:0`` below it). `check_category_tree(tree, n_items)` refuses cycles, nodes with two
+parents, nodes cut off from the root and missing items, in one line.
+Catalogs without text or categories (games-semids) cluster `interaction_vectors`:
+a seeded truncated SVD of the user-item matrix.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ from recagora.item_space.errors import DatasetError
 from recagora.item_space.types import Catalog
 
 ROOT = "ROOT"
+LEVEL_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 UNCATEGORIZED = "uncategorized"
 MAX_EXACT_LINKAGE = 4000  # Ward linkage needs O(N^2) memory; above this, link a sample
 
@@ -163,3 +176,98 @@ def category_path(tree: nx.DiGraph, item_id: int) -> tuple[str, ...]:
         labels.append(tree.nodes[node]["label"])
         node = next(iter(tree.predecessors(node)))
     return tuple(reversed(labels))
+
+
+def check_category_tree(tree: nx.DiGraph, n_items: int) -> None:
+    """DatasetError unless `tree` is a tree rooted at ROOT whose item leaves are 0..n_items-1."""
+    if ROOT not in tree:
+        raise DatasetError("category tree has no 'ROOT' node")
+    if not nx.is_directed_acyclic_graph(tree):
+        cycle = [edge[0] for edge in nx.find_cycle(tree)]
+        raise DatasetError(
+            f"category tree has a cycle through {cycle[:4]}; a category cannot contain itself"
+        )
+    shared = next((node for node in tree if tree.in_degree(node) > 1), None)
+    if shared is not None:
+        parents = list(tree.predecessors(shared))[:3]
+        raise DatasetError(
+            f"category tree node {shared!r} has {tree.in_degree(shared)} parents (e.g. {parents}); each needs one"
+        )
+    orphan = next((node for node in tree if node != ROOT and tree.in_degree(node) == 0), None)
+    if orphan is not None:
+        raise DatasetError(f"category tree node {orphan!r} is not under 'ROOT'")
+    items = {node for node, kind in tree.nodes(data="kind") if kind == "item"}
+    missing = sorted(set(range(n_items)) - items)
+    if missing:
+        raise DatasetError(
+            f"category tree misses {len(missing)} of {n_items} items (e.g. {missing[:3]}); every item needs a path"
+        )
+
+
+def _level_token(level: int, counter: int) -> str:
+    return f"<{LEVEL_LETTERS[level - 1]}:{counter}>"
+
+
+def _node_codes(tree: nx.DiGraph, levels: int) -> dict:
+    """Category node -> its code (tuple of level tokens), down to depth `levels`."""
+    codes: dict = {ROOT: ()}
+    for parent in nx.topological_sort(tree):
+        if parent not in codes or len(codes[parent]) >= levels:
+            continue
+        children = sorted(
+            (child for child in tree.successors(parent) if tree.nodes[child]["kind"] != "item"),
+            key=str,
+        )
+        for counter, child in enumerate(children):
+            codes[child] = codes[parent] + (_level_token(len(codes[parent]) + 1, counter),)
+    return codes
+
+
+def _padding(tree: nx.DiGraph, parent, code: tuple[str, ...], levels: int) -> tuple[str, ...]:
+    """The fresh child's tokens that pad `code` (a category above depth `levels`) to `levels`."""
+    n_categories = sum(tree.nodes[child]["kind"] != "item" for child in tree.successors(parent))
+    pad = (_level_token(len(code) + 1, n_categories),)
+    pad += tuple(_level_token(level, 0) for level in range(len(code) + 2, levels + 1))
+    return code + pad
+
+
+def category_codes(tree: nx.DiGraph, levels: int, n_items: int = 0) -> dict[int, tuple[str, ...]]:
+    """Item id -> its `levels` level-aware category tokens (see the module docstring).
+
+    n_items: when > 0, items 0..n_items-1 must all be in the tree (checked).
+
+    Example: an item under Music > Rock with levels=3 -> ("<a:0>", "<b:1>", "<c:0>")
+    when Music is ROOT's first category, Rock Music's second and Rock has no subcategory.
+    """
+    if not 1 <= levels <= len(LEVEL_LETTERS):
+        raise DatasetError(f"category levels must be in 1..{len(LEVEL_LETTERS)}, got {levels}")
+    items = [node for node, kind in tree.nodes(data="kind") if kind == "item"]
+    check_category_tree(tree, n_items)
+    codes = _node_codes(tree, levels)
+    out: dict[int, tuple[str, ...]] = {}
+    for item in items:
+        node = next(iter(tree.predecessors(item)))
+        while node not in codes:  # deeper than `levels`: truncate to the ancestor at `levels`
+            node = next(iter(tree.predecessors(node)))
+        code = codes[node]
+        out[int(item)] = code if len(code) == levels else _padding(tree, node, code, levels)
+    return out
+
+
+def interaction_vectors(
+    users: np.ndarray, items: np.ndarray, n_items: int, *, dim: int = 64, seed: int = 0
+) -> np.ndarray:
+    """(n_items, dim) float32 unit item vectors: truncated SVD of the binary user-item
+    matrix (pass TRAINING interactions only). For catalogs with no text to embed."""
+    import scipy.sparse
+    from sklearn.decomposition import TruncatedSVD
+
+    _, user_rows = np.unique(users, return_inverse=True)
+    matrix = scipy.sparse.csr_matrix(
+        (np.ones(len(items), np.float32), (np.asarray(items), user_rows.reshape(-1))),
+        shape=(n_items, user_rows.max() + 1),
+    )
+    matrix.data[:] = 1.0  # repeats count once
+    svd = TruncatedSVD(n_components=min(dim, min(matrix.shape) - 1), random_state=seed)
+    vectors = svd.fit_transform(matrix).astype(np.float32)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

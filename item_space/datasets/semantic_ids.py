@@ -3,13 +3,23 @@
 Semantic IDs: Wang et al., "Learnable Item Tokenization for Generative Recommendation"
 (LETTER, CIKM 2024), as used by MindRec. `<name>.index.json` maps item id -> code tokens
 (coarse first); `<name>.inter.json` maps user id -> item ids in time order (or
-`user_sequence.txt`: `user item item ...`). No titles ship, so an item's title is its
-token string (made unique where two items share a code, see build.unique_titles);
-timestamps are sequence positions.
+`user_sequence.txt`: `user item item ...`). Games ships no titles, so an item's title is
+its token string (made unique where two items share a code, see build.unique_titles);
+an optional `<name>.items.json` (item id -> {"title", "categories"}, written by
+`write_semantic_id_folder` for catalogs that have them) restores titles and categories.
+Timestamps are sequence positions. Every item's code must have the same depth.
+
+`attach_semantic_ids(catalog, index)` puts codes made for a catalog onto it (refusing a
+file whose items are not exactly the catalog's); `write_semantic_id_folder` writes a
+dataset with codes in this layout (the `recagora data semantic-ids` output).
 """
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +29,7 @@ from recagora.item_space.datasets.dataset import Dataset
 from recagora.item_space.datasets.paths import require_file, shared_data_dir
 from recagora.item_space.datasets.registry import DatasetSource
 from recagora.item_space.errors import DatasetError
+from recagora.item_space.types import Catalog
 
 FIX = "expected <name>.index.json (item -> token list) and <name>.inter.json (user -> item list)"
 
@@ -59,7 +70,54 @@ def _read_index(path: Path) -> dict[str, list[str]]:
     )
     if bad is not None:
         raise DatasetError(f"{path}: item {bad!r} has no token list ({FIX})")
-    return {str(key): [str(code) for code in codes] for key, codes in index.items()}
+    index = {str(key): [str(code) for code in codes] for key, codes in index.items()}
+    _check_depth(index, path)
+    return index
+
+
+def _check_depth(index: dict[str, list[str]], source) -> None:
+    """Every code has one depth (tries, diffusion slots and the baselines assume it)."""
+    depths = {len(codes) for codes in index.values()}
+    if len(depths) > 1:
+        short = min(index, key=lambda key: len(index[key]))
+        long = max(index, key=lambda key: len(index[key]))
+        raise DatasetError(
+            f"{source}: codes of uneven depth {sorted(depths)} (item {short!r} has "
+            f"{len(index[short])}, item {long!r} has {len(index[long])}); every item needs the same number"
+        )
+
+
+def read_semantic_id_file(path: Path) -> dict[str, list[str]]:
+    """Item id -> code tokens of an `*.index.json` file, checked (one depth, non-empty)."""
+    return _read_index(Path(path))
+
+
+def attach_semantic_ids(
+    catalog: Catalog, index: dict[str, Sequence[str]], source="codes"
+) -> Catalog:
+    """A copy of `catalog` whose items carry attributes['semantic_id'] from `index`.
+
+    Raises:
+        DatasetError: the index's item ids are not exactly the catalog's keys, or the
+            codes have uneven depth.
+    """
+    keys = [item.key for item in catalog.items]
+    missing = [key for key in keys if key not in index]
+    extra = sorted(set(index) - set(keys))
+    if missing or extra:
+        raise DatasetError(
+            f"{source} does not match catalog {catalog.name!r}: {len(missing)} catalog items "
+            f"lack a code (e.g. {missing[:3]}), {len(extra)} codes name unknown items "
+            f"(e.g. {extra[:3]}); build the codes for this catalog"
+        )
+    _check_depth({key: list(index[key]) for key in keys}, source)
+    items = [
+        item.model_copy(
+            update={"attributes": {**item.attributes, "semantic_id": tuple(index[item.key])}}
+        )
+        for item in catalog.items
+    ]
+    return replace(catalog, items=items)
 
 
 def _read_sequences(path: Path) -> dict[str, list[str]]:
@@ -91,10 +149,12 @@ def load_semantic_ids(path: Path, *, name: str, protocol: str = "loo") -> Datase
     index = _read_index(index_file)
     keys = _sorted_keys(index)
     codes = [tuple(index[key]) for key in keys]
+    titles, categories = _read_items(index_file, keys)
     catalog = make_catalog(
         name,
         keys,
-        ["".join(code) for code in codes],
+        titles or ["".join(code) for code in codes],
+        categories=categories,
         attributes=[{"semantic_id": code} for code in codes],
     )
     sequences = _read_sequences(sequence_file)
@@ -113,3 +173,67 @@ def load_semantic_ids(path: Path, *, name: str, protocol: str = "loo") -> Datase
     }
     meta["duplicate_codes"] = len(codes) - len(set(codes))
     return Dataset(name=name, catalog=catalog, interactions=interactions, meta=meta)
+
+
+def _read_items(index_file: Path, keys: list[str]):
+    """(titles, categories) from `<stem>.items.json` beside the index, or (None, None)."""
+    path = index_file.with_name(index_file.name.removesuffix(".index.json") + ".items.json")
+    if not path.exists():
+        return None, None
+    items = read_json(path, "expected item id -> {title, categories}")
+    missing = [
+        key
+        for key in keys
+        if not isinstance(items.get(key) if isinstance(items, dict) else None, dict)
+    ]
+    if missing:
+        raise DatasetError(
+            f"{path} lacks items of {index_file.name}, e.g. {missing[:3]} (item id -> {{title, categories}})"
+        )
+    titles = [str(items[key].get("title") or key) for key in keys]
+    return titles, [tuple(map(str, items[key].get("categories") or ())) for key in keys]
+
+
+def _sequences_of(interactions) -> dict[str, list[str]]:
+    """User -> item ids (dense) in time order (stable for equal timestamps)."""
+    frame = interactions.frame.sort_values(["user", "timestamp"], kind="stable")
+    return {str(user): items.tolist() for user, items in frame.groupby("user", sort=False)["item"]}
+
+
+def write_semantic_id_folder(
+    dataset: Dataset, tokens: Sequence[Sequence[str]], folder: Path, stats: dict | None = None
+) -> Path:
+    """Write `<name>.index.json`, `.inter.json`, `.items.json` (and `.stats.json`) to folder.
+
+    Args:
+        tokens: row i = code tokens of catalog item i (coarse first).
+    Returns the index file; `load_dataset(folder)` reads the dataset back (leave-one-out).
+    """
+    catalog = dataset.catalog
+    if len(tokens) != len(catalog):
+        raise DatasetError(f"got codes for {len(tokens)} items, catalog has {len(catalog)}")
+    keys = [item.key for item in catalog.items]
+    sequences = {
+        user: [keys[item] for item in items]
+        for user, items in _sequences_of(dataset.interactions).items()
+    }
+    items = {
+        item.key: {"title": item.title, "categories": list(item.categories)}
+        for item in catalog.items
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "index": {key: list(row) for key, row in zip(keys, tokens, strict=True)},
+        "inter": sequences,
+        "items": items,
+        **({"stats": stats} if stats is not None else {}),
+    }
+    for suffix, payload in files.items():
+        _write_json(folder / f"{dataset.name}.{suffix}.json", payload)
+    return folder / f"{dataset.name}.index.json"
+
+
+def _write_json(path: Path, payload) -> None:
+    staging = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    staging.write_text(json.dumps(payload, indent=None), encoding="utf-8")
+    os.replace(staging, path)

@@ -10,7 +10,10 @@ from recagora.item_space import category_tree
 from recagora.item_space.category_tree import (
     ROOT,
     build_category_tree,
+    category_codes,
     category_path,
+    check_category_tree,
+    interaction_vectors,
     tree_from_categories,
     tree_from_vectors,
 )
@@ -92,3 +95,75 @@ def test_no_categories_and_no_vectors_is_an_error():
         build_category_tree(catalog)
     with pytest.raises(DatasetError, match="got 3 vectors for 2 items"):
         build_category_tree(catalog, vectors=np.zeros((3, 4)))
+
+
+def _toy_path_tree():
+    catalog = make_catalog(
+        "toy",
+        ["a", "b", "c", "d", "e"],
+        ["A", "B", "C", "D", "E"],
+        categories=[
+            ("Music", "Rock", "Punk", "UK"),
+            ("Music", "Rock"),
+            ("Books",),
+            ("Music", "Jazz"),
+            ("Music", "Rock", "Punk"),
+        ],
+    )
+    return tree_from_categories(catalog, kind="path")
+
+
+def test_category_codes_are_level_aware_padded_and_truncated():
+    codes = category_codes(_toy_path_tree(), levels=3, n_items=5)
+    # ROOT's categories sorted by node name: cat:Books -> a:0, cat:Music -> a:1.
+    assert codes[2] == ("<a:0>", "<b:0>", "<c:0>")  # Books, padded with a fresh child
+    assert codes[3] == ("<a:1>", "<b:0>", "<c:0>")  # Music > Jazz (Jazz sorts first), padded
+    assert codes[1] == ("<a:1>", "<b:1>", "<c:1>")  # Music > Rock: Punk is c:0, the pad c:1
+    assert codes[4] == ("<a:1>", "<b:1>", "<c:0>")  # Music > Rock > Punk
+    assert codes[0] == codes[4]  # Punk > UK truncated at 3 levels
+    assert {len(code) for code in codes.values()} == {3}
+
+
+def test_category_codes_are_unique_per_parent_on_ml100k_and_clusters():
+    ml = load_dataset("ml-100k")
+    trees = [build_category_tree(ml.catalog, kind=ml.meta["category_kind"])]
+    vectors = np.random.default_rng(0).normal(size=(300, 8))
+    trees.append(tree_from_vectors(vectors, branching=3, levels=3, seed=0))
+    for tree, levels, n_items in ((trees[0], 2, 1682), (trees[1], 3, 300)):
+        codes = category_codes(tree, levels, n_items=n_items)
+        assert sorted(codes) == list(range(n_items))
+        paths = {item: category_path(tree, item)[:levels] for item in codes}
+        assert all(len(code) == levels for code in codes.values())
+        # one code per (truncated) category path and one path per code: distinct
+        # sibling categories, and the padding child, never share a token under one parent
+        pairs = {(paths[item], codes[item]) for item in codes}
+        assert len(pairs) == len({p for p, _ in pairs}) == len({c for _, c in pairs})
+        for path, code in pairs:  # a child's code extends its parent's code
+            parent = next(c for p, c in pairs if p[: len(path) - 1] == path[:-1])
+            assert code[: len(path) - 1] == parent[: len(path) - 1]
+        assert {token[1] for code in codes.values() for token in code} == set("abc"[:levels])
+
+
+def test_bad_trees_are_one_line_errors():
+    tree = _toy_path_tree()
+    with pytest.raises(DatasetError, match="misses 1 of 6 items"):
+        check_category_tree(tree, 6)
+    cyclic = tree.copy()
+    cyclic.add_edge("cat:Music/Rock", "cat:Music")
+    with pytest.raises(DatasetError, match="cycle"):
+        category_codes(cyclic, 2)
+    shared = tree.copy()
+    shared.add_edge("cat:Books", 1)
+    with pytest.raises(DatasetError, match="node 1 has 2 parents"):
+        category_codes(shared, 2)
+    with pytest.raises(DatasetError, match="levels must be in"):
+        category_codes(tree, 0)
+
+
+def test_interaction_vectors_group_items_bought_together():
+    users = np.array(["u1", "u1", "u2", "u2", "u3", "u3", "u3"])
+    items = np.array([0, 1, 0, 1, 2, 3, 2])
+    vectors = interaction_vectors(users, items, 5, dim=2, seed=0)
+    assert vectors.shape == (5, 2)
+    assert vectors[0] @ vectors[1] > 0.99 and abs(vectors[0] @ vectors[2]) < 0.01
+    assert np.allclose(vectors, interaction_vectors(users, items, 5, dim=2, seed=0))

@@ -7,6 +7,10 @@ import json
 import pytest
 
 from recagora.item_space.datasets import load_dataset
+from recagora.item_space.datasets.semantic_ids import (
+    attach_semantic_ids,
+    write_semantic_id_folder,
+)
 from recagora.item_space.errors import DatasetError
 
 
@@ -72,3 +76,45 @@ def test_user_sequence_txt_is_read_when_no_inter_json(tmp_path, shared_data):
     small = load_dataset(tmp_path, cache=False)
     assert len(small.catalog) == 16859 and small.interactions.n_users == 50
     assert len(small.interactions) == sum(len(line.split()) - 1 for line in lines)
+
+
+def test_codes_of_uneven_depth_are_refused(tmp_path):
+    (tmp_path / "Toy.index.json").write_text(
+        json.dumps({"0": ["<a_1>", "<b_2>"], "1": ["<a_2>"], "2": ["<a_3>", "<b_1>"]})
+    )
+    (tmp_path / "Toy.inter.json").write_text(json.dumps({"u": [0, 1]}))
+    with pytest.raises(DatasetError, match=r"codes of uneven depth \[1, 2\] \(item '1' has 1"):
+        load_dataset(tmp_path, cache=False)
+
+
+def test_codes_must_name_exactly_the_catalog_items():
+    ml = load_dataset("ml-100k")
+    index = {item.key: ["<a_1>", f"<b_{item.id}>"] for item in ml.catalog.items}
+    tagged = attach_semantic_ids(ml.catalog, index)
+    assert tagged[0].attributes["semantic_id"] == ("<a_1>", "<b_0>")
+    assert tagged[0].title == ml.catalog[0].title and "semantic_id" not in ml.catalog[0].attributes
+    del index["1"]
+    index["99999"] = ["<a_1>", "<b_1>"]
+    with pytest.raises(
+        DatasetError, match=r"1 catalog items lack a code \(e.g. \['1'\]\), 1 codes"
+    ):
+        attach_semantic_ids(ml.catalog, index, source="Toy.index.json")
+    index = {item.key: ["<a_1>"] * (1 + item.id % 2) for item in ml.catalog.items}
+    with pytest.raises(DatasetError, match="uneven depth"):
+        attach_semantic_ids(ml.catalog, index)
+
+
+def test_written_folder_reads_back_with_titles_categories_and_order(tmp_path):
+    ml = load_dataset("ml-100k")
+    tokens = [[f"<a_{item.id % 7}>", f"<b_{item.id}>"] for item in ml.catalog.items]
+    index_file = write_semantic_id_folder(ml, tokens, tmp_path, {"items": 1682})
+    assert index_file == tmp_path / "ml-100k.index.json"
+    back = load_dataset(tmp_path, cache=False)
+    assert [item.key for item in back.catalog.items] == [item.key for item in ml.catalog.items]
+    assert back.catalog.titles == ml.catalog.titles
+    assert back.catalog[0].categories == ml.catalog[0].categories
+    assert back.catalog[5].attributes["semantic_id"] == ("<a_5>", "<b_5>")
+    original = ml.interactions.histories()
+    for user, history in list(back.interactions.histories().items())[:50]:
+        assert history.items == original[user].items  # same items in time order
+    assert json.loads((tmp_path / "ml-100k.stats.json").read_text()) == {"items": 1682}
