@@ -137,3 +137,12 @@ def _write_text_atomically(path: Path, text: str) -> None:
         handle.write(text)
     Path(handle.name).chmod(0o644)  # NamedTemporaryFile creates 0600 files
     os.replace(handle.name, path)
+
+
+def _register_semantic_ids() -> None:
+    from recagora.experiments.cli.semantic_ids_cmd import semantic_ids_command
+
+    app.command("semantic-ids")(semantic_ids_command)
+
+
+_register_semantic_ids()
