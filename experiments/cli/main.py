@@ -37,6 +37,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("ground", "recagora.experiments.cli.ground_cmd:ground"),
     ("run", "recagora.experiments.cli.run_cmd:run"),
     ("replay", "recagora.experiments.cli.replay_cmd:replay"),
+    ("report", "recagora.experiments.cli.report_cmd:report"),
     ("demo", "recagora.experiments.cli.demo_cmd:demo"),
     ("train", "recagora.experiments.cli.train_cmd:train"),
     ("evaluate", "recagora.experiments.cli.train_cmd:evaluate"),
