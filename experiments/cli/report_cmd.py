@@ -21,7 +21,9 @@ def report(
         "comparison page of several (default beside the runs).",
     ),
     max_entities: int = typer.Option(
-        500, "--max-entities", help="Users, items or papers listed per view (a seeded sample beyond)."
+        500,
+        "--max-entities",
+        help="Users, items or papers listed per view (a seeded sample beyond).",
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of that sample."),
     runs_dir: Path | None = typer.Option(

@@ -1,0 +1,1 @@
+"""Self-contained HTML reports of run folders (`recagora report RUN --html`)."""
