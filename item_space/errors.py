@@ -27,6 +27,11 @@ class DatasetError(RecAgoraError):
     """A dataset is missing, unknown or malformed."""
 
 
+class DatasetMissingError(DatasetError):
+    """A registered dataset whose files are not on this machine (`recagora data fetch` gets them)."""
+
+
+
 class IndexError_(RecAgoraError):
     """The item index cannot answer (empty, wrong dimension, unknown filter)."""
 

@@ -146,3 +146,12 @@ def _register_semantic_ids() -> None:
 
 
 _register_semantic_ids()
+
+
+def _register_fetch() -> None:
+    from recagora.experiments.cli.fetch_cmd import fetch_command
+
+    app.command("fetch")(fetch_command)
+
+
+_register_fetch()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from recagora.item_space.datasets.dataset import Dataset
-from recagora.item_space.errors import DatasetError, did_you_mean
+from recagora.item_space.errors import DatasetError, DatasetMissingError, did_you_mean
 
 _PKG = "recagora.item_space.datasets"
 
@@ -62,13 +62,28 @@ def _resolve(target: str):
 
 
 def dataset_source(name: str) -> DatasetSource:
-    """The source of a registered dataset (DatasetError with a suggestion if unknown)."""
+    """The source of a registered dataset (DatasetError with a suggestion if unknown).
+
+    A dataset missing from the shared data folder is looked for where `recagora data fetch`
+    puts it (`fetch.data_home()`); a missing one says how to fetch it.
+    """
     if name not in DATASETS:
         raise DatasetError(
             f"unknown dataset {name!r}{did_you_mean(name, DATASETS)}; "
             f"registered: {', '.join(DATASETS)} (or pass a path to dataset files)"
         )
-    return _resolve(DATASETS[name])()
+    source = _resolve(DATASETS[name])()
+    if source.available:
+        return source
+    from recagora.item_space.datasets.fetch import data_home
+    from recagora.item_space.datasets.fetch_recipes import RECIPES
+
+    if name not in RECIPES:
+        return source
+    fetched = data_home() / RECIPES[name].folder
+    how = f"run `recagora data fetch {name}`, or set RECAGORA_SHARED_DATA to a folder holding it"
+    path = fetched if fetched.is_dir() else source.path
+    return replace(source, path=path, how_to_get=how)
 
 
 def list_datasets() -> list[DatasetSource]:
@@ -138,7 +153,7 @@ def _locate(
     if name_or_path in DATASETS:
         source = dataset_source(name_or_path)
         if not source.available:
-            raise DatasetError(
+            raise DatasetMissingError(
                 f"dataset {source.name!r} not found at {source.path} ({source.how_to_get})"
             )
         return source.name, source.path, format or source.format, {**source.options, **options}
