@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from recagora.item_space.datasets.paths import shared_data_dir
-from recagora.item_space.errors import DatasetError, did_you_mean
+from recagora.item_space.errors import DatasetError, DatasetMissingError, did_you_mean
 from recagora.item_space.types import Catalog, Item
 
 ICLR_DIR_NAME = "iclr-openreview"
@@ -283,7 +283,9 @@ def load_iclr_openreview(directory: str | Path | None = None) -> PaperCorpus:
     directory = Path(directory) if directory else shared_data_dir() / ICLR_DIR_NAME
     missing = [n for n in ICLR_FILES if not (directory / n).exists()]
     if missing:
-        raise DatasetError(
+        # Missing, not malformed: tests skip on it. No fetch recipe: any OpenReview export
+        # of any year loads through `openreview.load_openreview` (see its docstring).
+        raise DatasetMissingError(
             f"ICLR OpenReview files {missing} not found in {str(directory)!r}; "
             "set RECAGORA_SHARED_DATA or pass the folder that holds them"
         )
