@@ -42,6 +42,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("train", "recagora.experiments.cli.train_cmd:train"),
     ("evaluate", "recagora.experiments.cli.train_cmd:evaluate"),
     ("fidelity", "recagora.experiments.cli.fidelity_cmd:fidelity"),
+    ("graph", "recagora.experiments.cli.graph_cmd:graph_command"),
 ]
 
 
