@@ -7,8 +7,8 @@ import torch
 WORDS = ["the", "user", "with", "feature", "rates", "movie", "as", "stars", "explain", "why", "you", "like", "it", "because"]
 
 
-def tiny_lm(seed: int = 0, vocab_words: list[str] | None = None):
-    """(model, tokenizer): a 2-layer LlamaForCausalLM (hidden 32) over a word vocabulary."""
+def tiny_lm(seed: int = 0, vocab_words: list[str] | None = None, hidden: int = 32):
+    """(model, tokenizer): a 2-layer LlamaForCausalLM (width `hidden`) over a word vocabulary."""
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
@@ -23,7 +23,7 @@ def tiny_lm(seed: int = 0, vocab_words: list[str] | None = None):
     )
     torch.manual_seed(seed)
     config = LlamaConfig(
-        vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        vocab_size=len(vocab), hidden_size=hidden, intermediate_size=64, num_hidden_layers=2,
         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
         pad_token_id=0, eos_token_id=1, bos_token_id=1, tie_word_embeddings=False,
         initializer_range=0.3,  # a random LM whose outputs depend on its inputs

@@ -1,0 +1,30 @@
+"""PumaConfig: data subsample, backbones, stage-1 and migration settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PumaConfig:
+    """`recagora train puma` settings (defaults sized for a shared 2-core CPU)."""
+
+    backbone_a: str = field(default="smollm2", metadata={"help": "Source LM: smollm2, gemma3-270m or a local folder."})
+    backbone_b: str = field(default="gemma3-270m", metadata={"help": "Target LM of the migration."})
+    n_users: int = field(default=80, metadata={"help": "ML-100K users drawn (seeded) for the run; 0 = all 943."})
+    max_train_per_user: int = field(default=12, metadata={"help": "A user's most recent training ratings kept."})
+    max_test_per_user: int = field(default=4, metadata={"help": "A user's first held-out ratings kept."})
+    test_share: float = field(default=0.2, metadata={"help": "Each user's latest share of ratings held out (chronological)."})
+    epochs: int = field(default=3, metadata={"help": "Epochs of stage 1 and of full retraining."})
+    migrate_epochs: int = field(default=2, metadata={"help": "Epochs of adapter training on the selected users."})
+    budget: int = field(default=16, metadata={"help": "Users the migration adapter trains on."})
+    clusters: int = field(default=4, metadata={"help": "K-means clusters over the source prompts (paper: 15)."})
+    variance_bins: int = field(default=5, metadata={"help": "Rating-variance quantile bins per cluster (paper: 5)."})
+    min_per_cluster: int = field(default=2, metadata={"help": "First pass: users taken from each cluster (paper: 50)."})
+    adapter_width: int = field(default=512, metadata={"help": "Hidden width of the adapter's MLPs (paper: 4096)."})
+    lr_prompt: float = field(default=5e-3, metadata={"help": "Learning rate of the soft prompts and the rating head."})
+    lr_adapter: float = field(default=1e-3, metadata={"help": "Learning rate of the adapter and the target head."})
+    ce_weight: float = field(default=0.2, metadata={"help": "Loss = ce_weight * CE(digits) + (1 - ce_weight) * MSE(head)."})
+    batch_size: int = field(default=16, metadata={"help": "Ratings per optimizer step."})
+    seed: int = field(default=0, metadata={"help": "Seed of the user draw, inits, batches and selection."})
+    output_dir: str = field(default="runs/train/puma", metadata={"help": "Folder of report.json and the prompts."})

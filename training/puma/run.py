@@ -1,0 +1,79 @@
+"""`recagora train puma`: stage 1 on A, then every migration the paper compares, one report."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from recagora.training.puma.adapter import MigrationAdapter
+from recagora.training.puma.config import PumaConfig
+from recagora.training.puma.data import RatingData, load_ratings
+from recagora.training.puma.model import RatingLM
+from recagora.training.puma.selection import random_users, select_users
+from recagora.training.puma.train import (
+    Cost,
+    apply_adapter,
+    fit_adapter,
+    fit_head,
+    fit_prompts,
+    predict,
+    rmse_mae,
+)
+from recagora.training.soft_tokens import load_frozen_lm
+
+
+def run_puma(cfg: PumaConfig, dataset, log=print) -> dict:
+    """Train, migrate and evaluate; write <output_dir>/report.json and prompts.pt; return the report."""
+    rng = np.random.default_rng(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    data = load_ratings(dataset, cfg.n_users, cfg.max_train_per_user, cfg.max_test_per_user, cfg.test_share, rng)
+    log(f"{len(data.users)} users, {len(data.train)} train / {len(data.test)} test ratings")
+    a, b = RatingLM(*load_frozen_lm(cfg.backbone_a)), RatingLM(*load_frozen_lm(cfg.backbone_b))
+    rows: dict[str, dict] = {}
+
+    def record(name, rlm, table, cost: Cost | None = None):
+        rows[name] = {**rmse_mae(predict(rlm, table, data.test), data.test["rating"].to_numpy()),
+                      "lm_passes": cost.lm_passes if cost else 0, "seconds": round(cost.seconds, 1) if cost else 0.0}
+        log(f"{name}: {rows[name]}")
+
+    prompts_a, cost = fit_prompts(a, data, cfg, gen)
+    record("source A (unmigrated)", a, prompts_a, cost)
+    prompts_b, cost = fit_prompts(b, data, cfg, gen)
+    record("full retraining on B", b, prompts_b, cost)
+    random_b = torch.randn(prompts_b.shape, generator=gen) * b.lm.scale
+    budget_random = random_users(len(data.users), cfg.budget, rng)
+    record("B with random prompts", b, random_b, fit_head(b, random_b, data, budget_random, cfg, gen))
+    chosen = select_users(prompts_a.numpy(), data.variances(), cfg.budget, rng, clusters=cfg.clusters,
+                          bins=cfg.variance_bins, min_per_cluster=cfg.min_per_cluster)
+    migrated_b = _migrate(b, prompts_a, data, chosen, cfg, gen, record, "PUMA A->B (K-means x variance)")
+    _migrate(b, prompts_a, data, budget_random, cfg, gen, record, "A->B, random users (same budget)")
+    _migrate(a, migrated_b, data, chosen, cfg, gen, record, "chained A->B->A")
+    _migrate(a, torch.cat([prompts_a, prompts_b], -1), data, chosen, cfg, gen, record, "aggregated [A; B] -> A")
+    return _report(cfg, data, rows, chosen, {"a": prompts_a, "b": prompts_b, "migrated_b": migrated_b})
+
+
+def _migrate(target: RatingLM, source, data: RatingData, chosen, cfg, gen, record, name) -> torch.Tensor:
+    adapter = MigrationAdapter(source.shape[-1], target.hidden_size, cfg.adapter_width, scale=target.lm.scale)
+    cost = fit_adapter(target, adapter, source, data, chosen, cfg, gen)
+    migrated = apply_adapter(adapter, source)
+    record(name, target, migrated, cost)
+    return migrated
+
+
+def _report(cfg, data, rows, chosen, prompts) -> dict:
+    retrain = rows["full retraining on B"]
+    for row in rows.values():
+        row["compute_vs_retraining"] = round(row["lm_passes"] / max(retrain["lm_passes"], 1), 4)
+        row["rmse_vs_retraining"] = round(row["rmse"] / retrain["rmse"] - 1, 4)
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    report = {"config": vars(cfg), "users": len(data.users), "train_ratings": len(data.train),
+              "test_ratings": len(data.test), "selected_users": chosen, "rows": rows,
+              "written": time.strftime("%Y-%m-%d %H:%M:%S")}
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    torch.save({"users": data.users, **prompts}, out / "prompts.pt")
+    return report
