@@ -115,3 +115,17 @@ def _personal_scorer(config: Any, n_items: int, split: Any):
     model.save(saved.with_suffix(".tmp"))
     saved.with_suffix(".tmp").replace(saved)  # atomic: a killed run leaves no half file
     return model
+
+
+# Soft-token methods (issue 16): their own config and runner (no BaseTrainer loop);
+# name -> ("module:ConfigClass", "module:run_function(config, dataset) -> report dict").
+SOFT_TOKEN_METHODS: dict[str, tuple[str, str]] = {
+    "puma": ("recagora.training.puma.config:PumaConfig", "recagora.training.puma.run:run_puma"),
+}
+
+
+def soft_token_method(method: str):
+    """(config class, run function) of a soft-token method."""
+    config_path, run_path = SOFT_TOKEN_METHODS[method]
+    resolve = lambda text: getattr(importlib.import_module(text.split(":")[0]), text.split(":")[1])  # noqa: E731
+    return resolve(config_path), resolve(run_path)
