@@ -23,7 +23,7 @@ def _split(dataset: str, split: str):
 
 def train(
     method: str = typer.Argument(
-        ..., help="Training method: sft, flower, grpo, blade, bon, ugr, mindrec, or papereval-scorer (ICLR 2017 paper scorer)."
+        ..., help="Training method: sft, flower, grpo, blade, bon, ugr, puma, seller, mindrec, or papereval-scorer (ICLR 2017 paper scorer)."
     ),
     dataset: str = typer.Option(
         "video-games", "--dataset", help="Registered dataset name or path."
@@ -45,6 +45,11 @@ def train(
     """Train a generative recommender; the run folder gets the checkpoint, metrics.csv and curves.png."""
     if method == "papereval-scorer":
         _train_paper_scorer(backbone, set_, output_dir)
+        return
+    from recagora.training.registry import SOFT_TOKEN_METHODS
+
+    if method in SOFT_TOKEN_METHODS:  # puma, seller: soft tokens on a frozen LM (issue 16)
+        _train_soft_tokens(method, dataset, config, set_, output_dir)
         return
     from recagora.training.registry import make_trainer, trainer_config, trainer_extras
 
@@ -106,6 +111,19 @@ def _check_batch(batch_size: int, n_train: int) -> None:
         raise ConfigError(
             f"batch_size {batch_size} exceeds the {n_train} training samples; lower batch_size"
         )
+
+
+def _train_soft_tokens(method: str, dataset: str, config: Path | None, overrides: list[str], output_dir):
+    """`recagora train puma|seller` (issue 16): own config and runner, a report.json in the run folder."""
+    from recagora.item_space.datasets import load_dataset
+    from recagora.training.configs import load_config
+    from recagora.training.registry import soft_token_method
+
+    config_class, run = soft_token_method(method)
+    out = check_output_dir(output_dir or Path("runs/train") / method, "--output-dir")
+    settings = load_config(config_class, config, None, [*overrides, f"output_dir={out}"])
+    run(settings, load_dataset(dataset))
+    typer.echo(f"trained {method}: {out / 'report.json'}")
 
 
 def _train_paper_scorer(backbone: str | None, overrides: list[str], output_dir: Path | None):
