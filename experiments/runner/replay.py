@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from itertools import groupby
 from typing import Any
@@ -60,8 +59,7 @@ def _block(round_index: Any, stage: str, events: list[dict]) -> Panel:
         and events[0].get("kind") in ("round_metrics", "round_start")
         or round_index is None
     ):
-        body = "\n".join(_one_line(e) for e in events)
-        return Panel(body, title=title)
+        return Panel(_fields(events), title=title)
     return Panel(_table(events), title=f"{title} ({len(events)} events)")
 
 
@@ -76,10 +74,40 @@ def _table(events: list[dict]) -> Table:
     return table
 
 
-def _one_line(event: dict) -> str:
-    return _cell({k: v for k, v in event.items() if k != "seq"}, limit=400)
+def _fields(events: list[dict]) -> Table:
+    """Single events (run start, round metrics) as a field / value table, one row per field."""
+    table = Table(show_header=False, box=None, expand=True)
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for number, event in enumerate(events):
+        if number:
+            table.add_row("", "")
+        for key, value in event.items():
+            if key != "seq":
+                table.add_row(str(key), _cell(value, limit=400))
+    return table
 
 
 def _cell(value: Any, limit: int = MAX_CELL) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    text = _readable(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _readable(value: Any) -> str:
+    """A value as a person reads it: 0.123, 'a, b, c', 'key=value, ...' (never raw JSON)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_nested(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        inner = "; " if any(isinstance(v, dict | list | tuple) for v in value) else ", "
+        return "[" + inner.join(_readable(v) for v in value) + "]"
+    return str(value)
+
+
+def _nested(value: Any) -> str:
+    return f"({_readable(value)})" if isinstance(value, dict) else _readable(value)
