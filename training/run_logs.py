@@ -8,23 +8,36 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-METRICS_CSV, CURVES_PNG = "metrics.csv", "curves.png"
+METRICS_CSV, CURVES_PNG, TENSORBOARD_DIR = "metrics.csv", "curves.png", "tensorboard"
 
 
 class MetricsLog:
-    """Appends step metrics to ``<run>/metrics.csv`` (rows of later steps are dropped on resume)."""
+    """Appends step metrics to ``<run>/metrics.csv`` (rows of later steps are dropped on resume).
 
-    def __init__(self, run_dir: Path, start_step: int = 0):
+    With `tensorboard`, the same scalars also go to TensorBoard event files under
+    ``<run>/tensorboard/`` (torch's `SummaryWriter`; a resume purges the events after the
+    checkpoint's step, as the CSV drops its rows): `tensorboard --logdir <run>`.
+    """
+
+    def __init__(self, run_dir: Path, start_step: int = 0, tensorboard: bool = False):
         self.path = Path(run_dir) / METRICS_CSV
         self.rows: list[dict[str, Any]] = []
         if self.path.is_file():
             with self.path.open() as handle:
                 self.rows = [r for r in csv.DictReader(handle) if int(r["step"]) <= start_step]
         self._write()
+        self.board = (
+            _summary_writer(Path(run_dir) / TENSORBOARD_DIR, start_step) if tensorboard else None
+        )
 
     def append(self, step: int, metrics: dict[str, Any]) -> None:
         self.rows.append({"step": step, **{k: _round(v) for k, v in metrics.items()}})
         self._write()  # whole file each step: a few hundred rows, and a new column just works
+        if self.board is not None:
+            for key, value in metrics.items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    self.board.add_scalar(key, value, step)
+            self.board.flush()  # a killed run keeps every step it logged
 
     def _write(self) -> None:
         columns = list(dict.fromkeys(k for row in self.rows for k in row)) or ["step"]
@@ -92,3 +105,15 @@ class MetricsLog:
 
 def _round(value: Any) -> Any:
     return round(value, 6) if isinstance(value, float) else value
+
+
+def _summary_writer(log_dir: Path, start_step: int):
+    from recagora.item_space.errors import ConfigError
+
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ConfigError(
+            "tensorboard=true needs the tensorboard package: pip install 'recagora[track]'"
+        ) from None
+    return SummaryWriter(log_dir=str(log_dir), purge_step=start_step + 1 if start_step else None)

@@ -71,6 +71,12 @@ class TrainerConfig:
         default=1, metadata={"help": "CPU threads for torch (0 = torch default)."}
     )
     progress: bool = field(default=True, metadata={"help": "Show a rich progress bar."})
+    tensorboard: bool = field(
+        default=False,
+        metadata={
+            "help": "Also write the step metrics as TensorBoard events under <run>/tensorboard/."
+        },
+    )
     backbone: BackboneConfig = field(default_factory=BackboneConfig, metadata={"help": "Backbone."})
     prompt: PromptConfig = field(default_factory=PromptConfig, metadata={"help": "Prompt format."})
 
@@ -163,7 +169,7 @@ class BaseTrainer:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         if self.config.resume and (self.output_dir / CHECKPOINT_DIR).is_dir():
             self.step = load_checkpoint(self, self.output_dir / CHECKPOINT_DIR)
-        log = MetricsLog(self.output_dir, start_step=self.step)
+        log = MetricsLog(self.output_dir, start_step=self.step, tensorboard=self.config.tensorboard)
         with log.progress(
             self.config.max_steps, self.step, self.method, self.config.progress
         ) as advance:
