@@ -69,6 +69,18 @@ class HybridUserModel:
     ) -> None:
         self.learned, self.llm = learned, llm
         self.config = config or HybridConfig()
+        self.selection: WeightChoice | None = None  # set by whoever picked w (select_weight)
+
+    def fit_summary(self) -> dict:
+        """What the fidelity report shows of this model: w and, when it was picked on
+        validation, the validation log-likelihood of each w of the grid."""
+        summary: dict = {"weight": self.config.weight}
+        if self.selection is not None:
+            summary["validation_log_likelihood"] = {
+                str(w): ll for w, ll in self.selection.log_likelihood.items()
+            }
+            summary["validation_users"] = self.selection.users
+        return summary
 
     def choice_probabilities(
         self, users: Sequence[int], histories: Sequence[Sequence[int]], candidates: np.ndarray

@@ -23,6 +23,8 @@ class UserModel(Protocol):
     """A simulated user's decisions, as probabilities the suite can score and calibrate.
 
     name: shown in the leaderboard (e.g. "learned", "surrogate-v0", "random").
+    A model may also have `fit_summary() -> dict` (JSON-ready: what its fit chose, e.g. the
+    hybrid's validation-picked weight); the suite reports it under "fitted" when present.
     """
 
     name: str

@@ -213,7 +213,12 @@ def _print(report: dict, folder: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from recagora.item_space.fidelity.report import headline_choice, leaderboard, rating_source
+    from recagora.item_space.fidelity.report import (
+        fitted_notes,
+        headline_choice,
+        leaderboard,
+        rating_source,
+    )
 
     key = headline_choice(report)
     title = (
@@ -225,6 +230,8 @@ def _print(report: dict, folder: Path) -> None:
     )
     real_share = "" if real is None else f"; real 1-2 star share {real:.3f}"
     caption = f"choice: {key}; ratings: {rating_source(report)}{real_share}; JSD in bits"
+    notes = fitted_notes(report)
+    caption += f"; {notes}" if notes else ""
     table = Table(title=title, caption=caption)
     table.add_column("model", no_wrap=True)
     for label in TABLE_COLUMNS.values():

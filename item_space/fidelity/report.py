@@ -54,6 +54,17 @@ def _row(report: dict, name: str) -> dict[str, Any]:
     }
 
 
+def fitted_notes(report: dict) -> str:
+    """'hybrid w = 0.25 (picked on validation)' for each model whose fit chose a weight; '' if none."""
+    notes = [
+        f"{name} w = {summary['weight']:g}"
+        + (" (picked on validation)" if "validation_log_likelihood" in summary else "")
+        for name, summary in report.get("fitted", {}).items()
+        if "weight" in summary
+    ]
+    return "; ".join(notes)
+
+
 def rating_source(report: dict) -> str:
     """'u1..u5 folds (mean)' or 'held-out items' or 'not available'."""
     folds = report["ratings"].get("folds")

@@ -228,6 +228,7 @@ def _header(dataset, split, heldout: HeldOut, config: SuiteConfig, names: list[s
         "discrimination": {},
         "ratings": {"levels": None, "heldout": {}, "folds": None},
         "population": {"models": {}},
+        "fitted": {},
         "timing": {},
     }
 
@@ -237,6 +238,9 @@ def _score_model(report, name, factory, split, heldout, protocols, groups, confi
     started = time.perf_counter()
     model = checked_model(name, factory(split))
     built = time.perf_counter()
+    summary = getattr(model, "fit_summary", None)
+    if callable(summary):  # optional: what was fitted (e.g. the hybrid's validation-picked w)
+        report["fitted"][name] = summary()
     for key, (candidates, positives) in protocols.choice.items():
         step(f"{name}: choice {key}")
         probs = checked_probabilities(

@@ -180,6 +180,12 @@ def test_the_validation_grid_picks_the_weight_with_the_best_log_likelihood(
     assert ordered == sorted(ordered, reverse=not helpful)  # monotone in w on this script
     assert again == choice  # seeded: the same users, negatives and answer
     assert llm_user.failures == 0
+    hybrid = HybridUserModel(StubLearned(), llm_user, HybridConfig(weight=choice.weight))
+    assert hybrid.fit_summary() == {"weight": expected}
+    hybrid.selection = choice
+    summary = hybrid.fit_summary()  # what the fidelity report shows
+    assert summary["weight"] == expected and summary["validation_users"] == 12
+    assert summary["validation_log_likelihood"] == {str(w): choice.log_likelihood[w] for w in grid}
 
 
 def test_select_weight_refuses_a_choice_of_one_in_one_line(ml100k_split):

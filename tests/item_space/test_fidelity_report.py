@@ -5,9 +5,23 @@ import json
 import pytest
 
 from recagora.item_space.datasets import load_dataset
-from recagora.item_space.fidelity import SuiteConfig, run_suite
+from recagora.item_space.fidelity import PopularityUserModel, SuiteConfig, run_suite
 from recagora.item_space.fidelity.plots import save_plots
-from recagora.item_space.fidelity.report import headline_choice, rating_source, to_json
+from recagora.item_space.fidelity.report import (
+    fitted_notes,
+    headline_choice,
+    rating_source,
+    to_json,
+)
+
+
+class Weighted(PopularityUserModel):
+    """Popularity with a fit summary, as the hybrid user reports its validation-picked w."""
+
+    name = "weighted"
+
+    def fit_summary(self) -> dict:
+        return {"weight": 0.5, "validation_log_likelihood": {"0.0": -2.0, "0.5": -1.9}}
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +40,17 @@ def test_json_is_strict_and_nan_becomes_null(report):
 def test_headline_and_rating_source(report):
     assert headline_choice(report) == "K10-popularity"
     assert rating_source(report) == "u1..u5 folds (mean)"
+
+
+def test_a_models_fit_summary_is_reported_and_its_weight_captioned(report):
+    assert report["fitted"] == {} and fitted_notes(report) == ""  # the baselines have none
+    dataset = load_dataset("ml-100k")
+    models = {"weighted": lambda split: Weighted(split, len(dataset.catalog))}
+    config = SuiteConfig(users=20, seed=0, folds=False, ks=(5,), ratios=(1,))
+    weighted = run_suite(dataset, dataset.split("loo"), models, config)
+    assert weighted["fitted"] == {"weighted": Weighted.fit_summary(None)}
+    assert json.loads(to_json(weighted))["fitted"]["weighted"]["weight"] == 0.5
+    assert fitted_notes(weighted) == "weighted w = 0.5 (picked on validation)"
 
 
 def test_plots_are_png_files(report, tmp_path):
