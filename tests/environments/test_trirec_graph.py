@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from trirec_doubles import InjectedKill, double_roles
 
+from recagora.agents.surrogate.choice_model import ChoiceModelConfig
 from recagora.environments.checks import check_scenario
 from recagora.environments.registry import get_scenario
+from recagora.environments.round_graph import per_round
 from recagora.environments.scenario import MemorySink, RunServices
 from recagora.environments.trirec.config import TrirecConfig
 from recagora.environments.trirec.graph import build_trirec_graph
@@ -24,11 +26,13 @@ def _config(**changes) -> TrirecConfig:
     return TrirecConfig(**values)
 
 
-def _run_in_memory(config: TrirecConfig, space) -> tuple[dict, MemorySink]:
+def _run_in_memory(
+    config: TrirecConfig, space, granular=lambda graph: graph, roles=double_roles
+) -> tuple[dict, MemorySink]:
     sink = MemorySink()
-    services = RunServices(sink=sink, extras={"space": space, "roles_factory": double_roles()})
-    episode = prepare_trirec(config, services)
-    graph = build_trirec_graph().compile()
+    extras = {"space": space} | ({"roles_factory": roles()} if roles else {})
+    episode = prepare_trirec(config, RunServices(sink=sink, extras=extras))
+    graph = granular(build_trirec_graph()).compile()
     final = asyncio.run(
         graph.ainvoke(episode.initial_state, {"recursion_limit": 1000}, context=episode.context)
     )
@@ -62,6 +66,21 @@ def test_same_seed_same_events_other_seed_other_events(hashing_space):
     _, other = _run_in_memory(_config(seed=1), hashing_space)
     assert first.all_events() == second.all_events()
     assert first.all_events() != other.all_events()
+
+
+@pytest.mark.parametrize("roles", [double_roles, None], ids=["doubles", "surrogates"])
+def test_one_node_per_round_gives_the_node_graphs_events_and_state(hashing_space, roles):
+    fit = ChoiceModelConfig(max_train_samples=2000)
+    config = _config(agents="user=surrogate,item=surrogate", population=40, user_fit=fit)
+    by_node, node_sink = _run_in_memory(config, hashing_space, roles=roles)
+    by_round, round_sink = _run_in_memory(config, hashing_space, per_round, roles=roles)
+    assert list(per_round(build_trirec_graph()).nodes) == ["round"]
+    assert round_sink.all_events() == node_sink.all_events()
+    assert round_sink.metrics_rows() == node_sink.metrics_rows()
+    assert by_round["exposure"].total == by_node["exposure"].total
+    np.testing.assert_array_equal(by_round["item_exposure"], by_node["item_exposure"])
+    np.testing.assert_array_equal(by_round["cohort"].history_sum, by_node["cohort"].history_sum)
+    assert by_round["events"] == by_node["events"] and by_round["round"] == by_node["round"]
 
 
 @pytest.mark.slow
