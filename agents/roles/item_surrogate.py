@@ -12,15 +12,16 @@ reduced to an integer "angle code" in numpy and each distinct code is rendered o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from recagora.agents.prompts import render
 from recagora.agents.roles.base import ItemFacts, ItemMemoryState, Promotions, UserCohort
 from recagora.agents.roles.item_memory import (
     ItemAgentConfig,
-    apply_rewrites,
+    audience_of,
     buffer_promotions,
-    due_rewrites,
     facts_promotions,
 )
 from recagora.agents.roles.persona import clip_words, item_facts_text, top_category_indices
@@ -124,28 +125,103 @@ class TemplateItemAgent:
         candidates: np.ndarray,
         promotions: Promotions,
     ) -> tuple[ItemMemoryState, list[dict]]:
-        """Buffer this round's promotions; rewrite the memory of items with a full buffer."""
+        """Buffer this round's promotions; rewrite the memory of items with a full buffer.
+
+        The same state and events as `buffer_promotions` + `due_rewrites` +
+        `apply_rewrites`, without building the round's million (audience, ad) entries: a
+        template rewrite reads only how many entries it folds in and the last one's ad, so
+        only the entries left buffered afterwards are materialised (< buffer_size per item).
+        """
         if self.config.mode == "none":  # the facts shown are no promotion: nothing to fold in
             return state, []
-        state = buffer_promotions(state, cohort, idx, candidates, promotions)
-        due = due_rewrites(state, self.config.buffer_size)
-        new = {item: self._rewrite(state, item, entries) for item, entries in due.items()}
-        events = [
-            {
-                "role": "item",
-                "impl": self.name,
-                "kind": "memory_rewrite",
-                "item": item,
-                "entries": len(due[item]),
-            }
-            for item in due
-        ]
-        return apply_rewrites(state, due, new), events
+        size = self.config.buffer_size
+        if size <= 0:  # never rewritten: every entry stays buffered
+            return buffer_promotions(state, cohort, idx, candidates, promotions), []
+        served = _served_by_item(candidates, promotions)
+        full = {item for item, entries in state.buffers.items() if len(entries) >= size}
+        buffers, memories, rewrites = dict(state.buffers), dict(state.memories), dict(state.rewrites)
+        audience = _Audiences(cohort, idx)
+        events = []
+        for item in sorted(served.keys() | full):
+            old, (rows, texts) = buffers.get(item, ()), served.get(item, _NOTHING)
+            used = (len(old) + len(rows)) // size * size
+            entry = _Entries(old, rows, texts, promotions.table, audience)
+            rest = entry.slice(used, len(old) + len(rows))
+            if used:
+                count = rewrites.get(item, 0) * size + used
+                memories[item] = self._rewrite(item, count, entry.ad(used - 1))
+                rewrites[item] = rewrites.get(item, 0) + 1
+                events.append(
+                    {
+                        "role": "item",
+                        "impl": self.name,
+                        "kind": "memory_rewrite",
+                        "item": item,
+                        "entries": used,
+                    }
+                )
+            if rest:
+                buffers[item] = rest
+            else:
+                buffers.pop(item, None)
+        return ItemMemoryState(memories=memories, buffers=buffers, rewrites=rewrites), events
 
-    def _rewrite(
-        self, state: ItemMemoryState, item: int, entries: tuple[tuple[str, str], ...]
-    ) -> str:
-        count = state.rewrites.get(item, 0) * self.config.buffer_size + len(entries)
+    def _rewrite(self, item: int, count: int, last: str) -> str:
+        """The template memory after `count` served promotions, the last being `last`."""
         facts = item_facts_text(self.facts.catalog[item])
-        text = render("item_template_memory", facts=facts, count=count, last=entries[-1][1])
+        text = render("item_template_memory", facts=facts, count=count, last=last)
         return clip_words(text, self.config.max_words)
+
+
+_NOTHING = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+def _served_by_item(
+    candidates: np.ndarray, promotions: Promotions
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """item -> (rows, ad table rows) of its non-empty promotions this round, in user order
+    (then candidate column), the order `buffer_promotions` buffers them in."""
+    rows, cols = np.nonzero(promotions.ids)  # row-major: user order, then column
+    items = candidates[rows, cols]
+    by_item = np.argsort(items, kind="stable")
+    items, rows, texts = items[by_item], rows[by_item], promotions.ids[rows, cols][by_item]
+    starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]]) if len(items) else []
+    stops = [*starts[1:], len(items)]
+    return {
+        int(items[a]): (rows[a:b], texts[a:b]) for a, b in zip(starts, stops, strict=True)
+    }
+
+
+class _Audiences:
+    """TriRec's audience label per row of `idx`, rendered on first use."""
+
+    def __init__(self, cohort: UserCohort, idx: np.ndarray) -> None:
+        self.cohort, self.idx, self.labels = cohort, idx, {}
+
+    def __call__(self, row: int) -> str:
+        if row not in self.labels:
+            self.labels[row] = audience_of(self.cohort.memories[int(self.idx[row])])
+        return self.labels[row]
+
+
+@dataclass(frozen=True)
+class _Entries:
+    """One item's buffered entries followed by this round's, materialised on demand."""
+
+    old: tuple[tuple[str, str], ...]
+    rows: np.ndarray
+    texts: np.ndarray
+    table: tuple[str, ...]
+    audience: _Audiences
+
+    def ad(self, position: int) -> str:
+        if position < len(self.old):
+            return self.old[position][1]
+        return self.table[int(self.texts[position - len(self.old)])]
+
+    def slice(self, start: int, stop: int) -> tuple[tuple[str, str], ...]:
+        kept = list(self.old[start:stop])
+        for position in range(max(start, len(self.old)), stop):
+            row = int(self.rows[position - len(self.old)])
+            kept.append((self.audience(row), self.ad(position)))
+        return tuple(kept)

@@ -78,6 +78,7 @@ class SurrogateUserAgent:
         self.config = config or SurrogateUserConfig()
         self._text_rows: dict[str, int] = {}
         self._text_vectors = np.zeros((0, facts.vectors.shape[1]), np.float32)
+        self._scored: _ScoredRound | None = None  # this round's score utilities, for respond
 
     def utilities(
         self, cohort: UserCohort, idx: np.ndarray, items: np.ndarray, promotions: Promotions
@@ -92,7 +93,9 @@ class SurrogateUserAgent:
         self, cohort: UserCohort, idx: np.ndarray, candidates: np.ndarray, promotions: Promotions
     ) -> Scores:
         """Scores 0-10 for every candidate (always complete)."""
-        u = self.utilities(cohort, idx, candidates, promotions) / self.model.temperature
+        utilities = self.utilities(cohort, idx, candidates, promotions)
+        self._scored = _ScoredRound(cohort, idx, candidates, promotions.ids, utilities)
+        u = utilities / self.model.temperature
         scores = 10.0 / (1.0 + np.exp(-(u - u.mean(axis=1, keepdims=True))))
         events = self._events(
             "score", cohort, idx, lambda r: {"scores": scores[r].round(3).tolist()}
@@ -111,7 +114,7 @@ class SurrogateUserAgent:
     ) -> Responses:
         """Examine the slate by position, consume at most one item (or nothing)."""
         t = self.model.temperature
-        u = self.utilities(cohort, idx, slates, promotions) / t  # (m, S)
+        u = self._slate_utilities(cohort, idx, slates, promotions) / t  # (m, S)
         outside = self.model.outside_utility / t
         examine = 1.0 / np.log2(np.arange(slates.shape[1]) + 2.0)
         seen = rng.random(slates.shape) < examine
@@ -130,6 +133,18 @@ class SurrogateUserAgent:
         return Responses(
             chosen=chosen.astype(np.int64), round_satisfaction=satisfaction, events=events
         )
+
+    def _slate_utilities(
+        self, cohort: UserCohort, idx: np.ndarray, slates: np.ndarray, promotions: Promotions
+    ) -> np.ndarray:
+        """(m, S) utilities of the slates: the scored candidates' utilities re-ordered when the
+        slates re-order this round's scored candidates and ads (the usual case: a utility
+        depends on the user, the item and its ad, never on the column), else computed."""
+        scored, self._scored = self._scored, None
+        order = scored.order_of(cohort, idx, slates, promotions.ids) if scored else None
+        if order is None:
+            return self.utilities(cohort, idx, slates, promotions)
+        return np.take_along_axis(scored.utilities, order, axis=1)
 
     async def reflect(
         self,
@@ -167,3 +182,42 @@ class SurrogateUserAgent:
         if not self.config.per_user_events:
             return [{**head, "users": len(idx)}]
         return [{**head, "user": cohort.keys[u], **detail(r)} for r, u in enumerate(idx.tolist())]
+
+
+@dataclass(frozen=True)
+class _ScoredRound:
+    """What `score` computed this round, kept until `respond` (never checkpointed)."""
+
+    cohort: UserCohort
+    idx: np.ndarray
+    candidates: np.ndarray
+    promotion_ids: np.ndarray
+    utilities: np.ndarray
+
+    def order_of(
+        self, cohort: UserCohort, idx: np.ndarray, slates: np.ndarray, promotion_ids: np.ndarray
+    ) -> np.ndarray | None:
+        """(m, S) candidate columns with slates = candidates taken by them, or None when the
+        slates are not a re-ordering of the same users' scored candidates and ads."""
+        if cohort is not self.cohort or not np.array_equal(idx, self.idx):
+            return None
+        if slates.shape != self.candidates.shape:
+            return None
+        order = column_order(self.candidates, slates)
+        same_items = np.array_equal(np.take_along_axis(self.candidates, order, 1), slates)
+        same_ads = np.array_equal(np.take_along_axis(self.promotion_ids, order, 1), promotion_ids)
+        return order if same_items and same_ads else None
+
+
+def column_order(candidates: np.ndarray, slates: np.ndarray) -> np.ndarray:
+    """(m, K) for each slate entry, a column of its row's candidates holding the same item
+    (rows hold distinct items; an item absent from its row maps to some column, so callers
+    check the result)."""
+    m, k = candidates.shape
+    sorter = np.argsort(candidates, axis=1, kind="stable")
+    span = int(max(candidates.max(initial=0), slates.max(initial=0))) + 1
+    offset = np.arange(m, dtype=np.int64)[:, None] * span  # rows never mix in one search
+    keys = (np.take_along_axis(candidates, sorter, 1) + offset).ravel()
+    found = np.searchsorted(keys, (slates + offset).ravel()).reshape(m, k)
+    found = np.minimum(found - np.arange(m)[:, None] * k, k - 1).clip(0)
+    return np.take_along_axis(sorter, found, axis=1)

@@ -144,6 +144,43 @@ def test_item_memory_is_rewritten_after_every_three_served_promotions(hashed_ml1
     assert "Promoted 6 times" in state.memories[7]
 
 
+@pytest.mark.parametrize("size", [3, 4])
+def test_template_memory_update_equals_the_shared_buffer_and_rewrite_helpers(
+    hashed_ml100k, cohort, size
+):
+    """The template agent's lean update gives the state and events of the full helpers."""
+    from recagora.agents.prompts import render
+    from recagora.agents.roles.item_memory import apply_rewrites, buffer_promotions, due_rewrites
+
+    _, facts = hashed_ml100k
+    agent = TemplateItemAgent(facts, ItemAgentConfig(mode="personalized", buffer_size=size))
+    lean = full = agent.init_state()
+    idx, rng = cohort.active_indices(), np.random.default_rng(0)
+    for _ in range(4):  # a few popular items, so buffers fill, spill over and carry on
+        candidates = np.stack([rng.choice(25, 10, replace=False) for _ in idx])
+        promos = asyncio.run(agent.promote(lean, cohort, idx, candidates))
+        lean, events = asyncio.run(agent.update_memory(lean, cohort, idx, candidates, promos))
+        full = buffer_promotions(full, cohort, idx, candidates, promos)
+        due = due_rewrites(full, size)
+        count = {i: full.rewrites.get(i, 0) * size + len(e) for i, e in due.items()}
+        texts = {
+            i: clip_words(
+                render(
+                    "item_template_memory",
+                    facts=item_facts_text(facts.catalog[i]),
+                    count=count[i],
+                    last=e[-1][1],
+                ),
+                agent.config.max_words,
+            )
+            for i, e in due.items()
+        }
+        full = apply_rewrites(full, due, texts)
+        assert lean == full
+        assert [(e["item"], e["entries"]) for e in events] == [(i, len(e)) for i, e in due.items()]
+    assert full.rewrites and full.buffers  # both paths were exercised
+
+
 def test_unknown_mode_is_a_config_error_with_a_suggestion():
     with pytest.raises(ConfigError, match="did you mean 'personalized'"):
         ItemAgentConfig(mode="personalised")

@@ -101,6 +101,29 @@ def test_respond_picks_from_the_slate_and_is_seed_deterministic(fitted, cohort):
         assert after.history_len[row] == cohort.history_len[row] + 1
 
 
+def test_respond_reuses_the_scored_utilities_exactly_when_slates_reorder_the_candidates(
+    fitted, cohort
+):
+    space, facts, model = fitted
+    idx = cohort.active_indices()
+    candidates = space.neighbours_batch([cohort.histories[i] for i in idx], 10)
+    ads = Promotions.from_texts([[f"ad {i % 3}" if i % 2 else "" for i in row] for row in candidates])
+    order = np.random.default_rng(0).permuted(np.tile(np.arange(10), (len(idx), 1)), axis=1)
+    slates, shown = np.take_along_axis(candidates, order, 1), ads.take(order)
+    scorer = SurrogateUserAgent(facts, model, space.embedder)
+    asyncio.run(scorer.score(cohort, idx, candidates, ads))
+    reused = scorer._slate_utilities(cohort, idx, slates, shown)
+    fresh = SurrogateUserAgent(facts, model, space.embedder).utilities(cohort, idx, slates, shown)
+    np.testing.assert_array_equal(reused, fresh)  # bit for bit: a utility ignores its column
+    asyncio.run(scorer.score(cohort, idx, candidates, ads))
+    other = slates.copy()
+    other[0, 0] = next(i for i in range(len(facts)) if i not in candidates[0])
+    np.testing.assert_array_equal(  # not a re-ordering: computed, not reused
+        scorer._slate_utilities(cohort, idx, other, shown),
+        scorer.utilities(cohort, idx, other, shown),
+    )
+
+
 def test_a_user_who_never_finds_anything_leaves_after_its_patience(fitted, cohort):
     space, facts, model = fitted
     bored = SurrogateUserAgent(
