@@ -124,6 +124,15 @@ def test_respond_reuses_the_scored_utilities_exactly_when_slates_reorder_the_can
     )
 
 
+def test_user_features_are_the_cohorts_unit_vectors_bit_for_bit(cohort):
+    from recagora.agents.surrogate.features import from_cohort
+
+    idx = cohort.active_indices()[::2]
+    features = from_cohort(cohort, idx)
+    np.testing.assert_array_equal(features.mean, cohort.taste_vectors(idx))
+    np.testing.assert_array_equal(features.recent, cohort.recent_vectors(idx))
+
+
 def test_a_user_who_never_finds_anything_leaves_after_its_patience(fitted, cohort):
     space, facts, model = fitted
     bored = SurrogateUserAgent(
