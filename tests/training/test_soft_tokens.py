@@ -31,7 +31,8 @@ def test_vectors_sit_exactly_at_the_placeholder_positions(lm):
         where = encoded.soft_mask[b].nonzero().flatten().tolist()
         assert len(where) == 2 and where[1] == where[0] + 1
         text_before = lm.tokens("the user with feature")
-        assert encoded.input_ids[b, where[0] - len(text_before) : where[0]].tolist() == text_before
+        real = encoded.attention_mask[b, : where[0]].bool()  # padding may sit between the parts
+        assert encoded.input_ids[b, : where[0]][real].tolist() == text_before
         assert torch.equal(embeds[b, where], vectors[b])
         others = [t for t in range(encoded.input_ids.shape[1]) if t not in where]
         assert torch.equal(embeds[b, others], plain[b, others])
@@ -113,3 +114,15 @@ def test_both_offline_backbones_take_soft_rows(name):
     loss.backward()
     assert torch.isfinite(loss) and vectors.grad.abs().sum() > 0
     assert lm.next_logits(fields, vectors.detach()).shape[0] == 2
+
+
+def test_the_cached_prefix_gives_the_same_logits_and_gradients(lm):
+    fields = [{"title": "1"}, {"title": "2 3 4"}]
+    encoded = lm.encode(fields, ["5 stars", "1"])
+    vectors = torch.randn(2, 2, lm.hidden_size, requires_grad=True)
+    assert encoded.prefix_width == len(lm.tokens("the user with feature"))
+    split = lm.logits(encoded, vectors, 4, split=True)
+    (grad_split,) = torch.autograd.grad(split.sum(), vectors)
+    full = lm.logits(encoded, vectors, 4, split=False)
+    (grad_full,) = torch.autograd.grad(full.sum(), vectors)
+    assert torch.allclose(split, full, atol=1e-4) and torch.allclose(grad_split, grad_full, atol=1e-4)

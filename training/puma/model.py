@@ -11,10 +11,12 @@ from torch import nn
 
 from recagora.training.soft_tokens import SoftTemplate, SoftTokenLM
 
-# The paper's rating template, MovieLens wording; the prompt ends where the digit goes.
+# The paper's rating template in MovieLens wording, reordered so the user's soft token
+# comes late (the text before it runs once, without gradients: see SoftTokenLM.logits);
+# the prompt ends where the digit goes.
 RATING_TEMPLATE = (
-    "The user's preferences are encoded in the feature <soft>. "
-    'Predict the rating (an integer from 1 to 5) the user gives to the movie "{title}". Rating: '
+    'Predict the rating (an integer from 1 to 5) that a user gives to the movie "{title}". '
+    "The user's preferences are encoded in the feature <soft>. Rating: "
 )
 
 

@@ -3,6 +3,11 @@
 Prompts are left-padded so every row ends at the same column: the answer tokens then
 sit in the last columns and only those logits are computed (`logits_to_keep`), which
 matters for Gemma's 262k-token vocabulary.
+
+The text before the first placeholder cannot see the soft rows (causal attention), so
+with a frozen LM it runs once without gradients into a KV cache and only the rest runs
+with them: a template that puts its soft tokens late costs far less to train. The two
+parts are padded separately (padding in the middle is masked; positions skip it).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class Encoded:
     soft_mask: torch.Tensor
     labels: torch.Tensor
     answer_width: int
+    prefix_width: int = 0
 
 
 class SoftTokenLM(nn.Module):
@@ -63,18 +69,26 @@ class SoftTokenLM(nn.Module):
     ) -> Encoded:
         """Tokenize filled templates (+ answers, ended by EOS when `end_answer`), left-padded."""
         rows = [self._row(f, answers[i] if answers else None, end_answer) for i, f in enumerate(fields)]
+        cut = [r[1].index(True) for r in rows]  # the text before the first soft row
+        prefix = self._pad([(ids[:c], soft[:c], lab[:c]) for (ids, soft, lab), c in zip(rows, cut, strict=True)])
+        rest = self._pad([(ids[c:], soft[c:], lab[c:]) for (ids, soft, lab), c in zip(rows, cut, strict=True)])
+        answer_width = max((sum(lab != IGNORE for lab in r[2]) for r in rows), default=0)
+        joined = [torch.cat([a, b], 1) for a, b in zip(prefix, rest, strict=True)]
+        return Encoded(*joined, answer_width, prefix_width=prefix[0].shape[1])
+
+    def _pad(self, rows):
+        """Left-pad (ids, soft, labels) rows -> ids, attention mask, soft mask, labels (B, W)."""
         width = max(len(ids) for ids, _, _ in rows)
         ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         mask, soft = torch.zeros_like(ids), torch.zeros_like(ids, dtype=torch.bool)
         labels = torch.full_like(ids, IGNORE)
         for b, (row_ids, row_soft, row_labels) in enumerate(rows):
             start = width - len(row_ids)
-            ids[b, start:] = torch.tensor(row_ids)
+            ids[b, start:] = torch.tensor(row_ids, dtype=torch.long)
             mask[b, start:] = 1
-            soft[b, start:] = torch.tensor(row_soft)
-            labels[b, start:] = torch.tensor(row_labels)
-        answer_width = max((sum(lab != IGNORE for lab in r[2]) for r in rows), default=0)
-        return Encoded(ids, mask, soft, labels, answer_width)
+            soft[b, start:] = torch.tensor(row_soft, dtype=torch.bool)
+            labels[b, start:] = torch.tensor(row_labels, dtype=torch.long)
+        return ids, mask, soft, labels
 
     def _row(self, fields, answer, end_answer):
         ids, soft = list(self.prefix), [False] * len(self.prefix)
@@ -100,16 +114,25 @@ class SoftTokenLM(nn.Module):
         # masked_scatter fills the True positions in row-major order: row b's soft rows in order.
         return embeds.masked_scatter(encoded.soft_mask.to(self.device)[..., None], rows)
 
-    def logits(self, encoded: Encoded, vectors: torch.Tensor, keep: int) -> torch.Tensor:
-        """(B, keep, V) float logits of the last `keep` columns."""
+    def logits(self, encoded: Encoded, vectors: torch.Tensor, keep: int, *, split: bool = True) -> torch.Tensor:
+        """(B, keep, V) float logits of the last `keep` columns.
+
+        split: run the text before the first placeholder without gradients into a KV cache
+        (only when no LM weight trains, e.g. no LoRA); the logits are the same either way.
+        """
         mask = encoded.attention_mask.to(self.device)
-        out = self.model(
-            inputs_embeds=self.embed(encoded, vectors),
-            attention_mask=mask,
-            position_ids=(mask.cumsum(1) - 1).clamp(min=0),
-            logits_to_keep=keep,
-            use_cache=False,
-        )
+        positions = (mask.cumsum(1) - 1).clamp(min=0)
+        width = encoded.prefix_width
+        if not (split and width and not any(p.requires_grad for p in self.model.parameters())):
+            out = self.model(inputs_embeds=self.embed(encoded, vectors), attention_mask=mask,
+                             position_ids=positions, logits_to_keep=keep, use_cache=False)
+            return out.logits.float()
+        with torch.no_grad():
+            past = self.model(input_ids=encoded.input_ids[:, :width].to(self.device), attention_mask=mask[:, :width],
+                              position_ids=positions[:, :width], logits_to_keep=1, use_cache=True).past_key_values
+        embeds = self.embed(encoded, vectors)[:, width:]
+        out = self.model(inputs_embeds=embeds, attention_mask=mask, position_ids=positions[:, width:],
+                         past_key_values=past, logits_to_keep=keep, use_cache=True)
         return out.logits.float()
 
     def answer_loss(self, fields, vectors: torch.Tensor, answers: Sequence[str]) -> torch.Tensor:
