@@ -35,7 +35,9 @@ def run(
         None, "--llm", help="LLM spec: llamacpp:smollm2, openai:gpt-4o-mini, vllm:<model>, fake:."
     ),
     agents: str | None = typer.Option(
-        None, "--agents", help="Implementation per role: user=learned|surrogate|llm,item=llm|surrogate,... (default user=learned)."
+        None,
+        "--agents",
+        help="Implementation per role: user=learned|surrogate|llm,item=llm|surrogate,... (default user=learned).",
     ),
     users: int | None = typer.Option(
         None, "--users", help="Real dataset users sampled into the cohort."
@@ -59,6 +61,11 @@ def run(
         None, "--runs-dir", help="Where run folders go (default ./runs or $RECAGORA_RUNS_DIR)."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No live display; print only the summary."),
+    track: str | None = typer.Option(
+        None,
+        "--track",
+        help="Also log the run to a tracker: mlflow (store: $MLFLOW_TRACKING_URI, else mlruns/ beside the run folders).",
+    ),
     dry_run: bool = typer.Option(
         False,
         "--dry-run",
@@ -76,6 +83,9 @@ def run(
         "seed": seed,
         "candidates.source": candidates,
     }
+    from recagora.experiments.tracking import check_tracker
+
+    check_tracker(track)
     served = {} if recommender is None else {"recommender": str(recommender)}
     if served and candidates not in (None, "recommender"):
         raise ConfigError(f"--recommender serves the candidates; drop --candidates {candidates}")
@@ -90,7 +100,7 @@ def run(
             raise ConfigError(
                 "--resume continues a run with its saved config; give no scenario, --config, --set or flags"
             )
-        _resume(resume, runs_dir, quiet)
+        _resume(resume, runs_dir, quiet, track)
         return
     if scenario is None:
         raise ConfigError("name a scenario (e.g. `recagora run trirec`) or pass --resume RUN")
@@ -108,6 +118,7 @@ def run(
         overrides,
         runs_dir,
         quiet,
+        track,
     )
 
 
@@ -137,6 +148,7 @@ def _start(
     overrides: list[str],
     runs_dir: Path | None,
     quiet: bool,
+    track: str | None = None,
 ) -> None:
     from recagora.environments.registry import get_scenario
     from recagora.experiments.runner.config import load_config
@@ -149,10 +161,10 @@ def _start(
         result = start_run(
             config, runs_dir=runs_dir, argv=["recagora", *sys.argv[1:]], on_round=display.on_round
         )
-    _report(result, display.console, shown)
+    _report(result, display.console, shown, track)
 
 
-def _resume(run_name: str, runs_dir: Path | None, quiet: bool) -> None:
+def _resume(run_name: str, runs_dir: Path | None, quiet: bool, track: str | None = None) -> None:
     from recagora.environments.registry import get_scenario
     from recagora.experiments.runner.folder import RunFolder, runs_root
     from recagora.experiments.runner.runner import resume_run
@@ -164,7 +176,7 @@ def _resume(run_name: str, runs_dir: Path | None, quiet: bool) -> None:
     rounds = rounds if isinstance(rounds, int) and rounds > 0 else 1  # display only
     with _display(rounds, f"resume {folder.name}", quiet, shown) as display:
         result = resume_run(folder.path, on_round=display.on_round)
-    _report(result, display.console, shown)
+    _report(result, display.console, shown, track)
 
 
 def _display(rounds: int, title: str, quiet: bool, shown: tuple[str, ...]):
@@ -173,7 +185,7 @@ def _display(rounds: int, title: str, quiet: bool, shown: tuple[str, ...]):
     return LiveDisplay(rounds, title, enabled=not quiet, metrics=shown)
 
 
-def _report(result, console, shown: tuple[str, ...]) -> None:
+def _report(result, console, shown: tuple[str, ...], track: str | None = None) -> None:
     """Summary table and folder on stdout; a pause is ONE line on stderr with its reason
     and the exit code of its cause (3, or 2 for a refused API key)."""
     from recagora.experiments.runner.display import summary_table
@@ -183,6 +195,11 @@ def _report(result, console, shown: tuple[str, ...]) -> None:
     title = f"{result.folder.name} ({result.status})"
     console.print(summary_table(result.summary, title, shown))
     console.print(f"run folder: {result.folder.path}")
+    if track == "mlflow":
+        from recagora.experiments.tracking import log_run, tracking_uri
+
+        run_id = log_run(result.folder, result.status)
+        console.print(f"mlflow: run {run_id} in {tracking_uri(result.folder)}", highlight=False)
     if result.status == "paused":
         typer.echo(f"paused: {result.message}", err=True)
         raise typer.Exit(code=result.exit_code or 3)
