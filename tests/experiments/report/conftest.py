@@ -4,33 +4,15 @@ and `llm_run` (LLM item agents: the ledger has calls)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from recagora.experiments.cli.main import main
+# --import-mode=importlib puts no test folder on sys.path; report_helpers lives here.
+sys.path.insert(0, str(Path(__file__).parent))
 
-SMALL_RUN = [
-    "run",
-    "trirec",
-    "--llm",
-    "fake:",
-    "--users",
-    "4",
-    "--rounds",
-    "2",
-    "--seed",
-    "0",
-    "--set",
-    "user_fit.max_train_samples=2000",
-    "--quiet",
-]
-
-
-def make_run(runs_dir, *extra: str):
-    """Run SMALL_RUN (plus `extra` flags) into `runs_dir`; returns the new run folder."""
-    before = set(runs_dir.iterdir()) if runs_dir.exists() else set()
-    assert main([*SMALL_RUN, *extra, "--runs-dir", str(runs_dir)]) == 0
-    (folder,) = set(runs_dir.iterdir()) - before
-    return folder
+from report_helpers import make_run  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+
+from report_helpers import page_of, section
 
 from recagora.experiments.cli.main import main
 from recagora.experiments.runner.events import read_events
@@ -13,17 +14,7 @@ from recagora.experiments.runner.events import read_events
 MAX_DEMO_BYTES = 2_000_000
 
 
-def page_of(html_path: Path) -> dict:
-    """The JSON the report page renders (its `report-data` script element)."""
-    html = html_path.read_text(encoding="utf-8")
-    found = re.search(
-        r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S
-    )
-    assert found, "no report-data element"
-    return json.loads(found.group(1))
-
-
-def test_report_is_one_self_contained_file_with_every_section(small_run, capsys):
+def test_report_is_one_self_contained_file_with_everysection(small_run, capsys):
     assert main(["report", str(small_run), "--html"]) == 0
     link = capsys.readouterr().out.strip().splitlines()[-1]
     path = small_run / "report.html"
@@ -40,7 +31,7 @@ def test_report_is_one_self_contained_file_with_every_section(small_run, capsys)
 
 def test_journey_shows_what_the_user_saw_scored_was_shown_and_consumed(small_run):
     main(["report", str(small_run), "--html"])
-    users = _section(page_of(small_run / "report.html"), "users")
+    users = section(page_of(small_run / "report.html"), "users")
     events = list(read_events(small_run / "events.jsonl"))
     assert users["total"] == 4 and len(users["entities"]) == 4
     journey = users["entities"][0]
@@ -62,7 +53,7 @@ def test_journey_shows_what_the_user_saw_scored_was_shown_and_consumed(small_run
 
 def test_item_view_counts_every_slate_and_keeps_the_promotions(small_run):
     main(["report", str(small_run), "--html"])
-    items = _section(page_of(small_run / "report.html"), "items")
+    items = section(page_of(small_run / "report.html"), "items")
     events = list(read_events(small_run / "events.jsonl"))
     slates = [i for e in events if e.get("kind") == "rerank" for i in e["slate"]]
     shown = {e["key"]: sum(p["shown"] for p in e["series"]) for e in items["entities"]}
@@ -74,14 +65,14 @@ def test_item_view_counts_every_slate_and_keeps_the_promotions(small_run):
 
 def test_the_ledger_tab_holds_the_runs_llm_totals(llm_run, small_run):
     main(["report", str(llm_run), str(small_run), "--html"])
-    ledger = _section(page_of(llm_run / "report.html"), "ledger")
+    ledger = section(page_of(llm_run / "report.html"), "ledger")
     totals = dict(ledger["parts"][0]["kv"])
     saved = json.loads((llm_run / "llm_ledger.json").read_text())
     assert (
         totals["requests"] == saved["requests"] > 0 and totals["cache_hits"] == saved["cache_hits"]
     )
     assert ledger["parts"][2]["spec"] is not None  # the latency histogram
-    no_llm = _section(page_of(small_run / "report.html"), "ledger")
+    no_llm = section(page_of(small_run / "report.html"), "ledger")
     assert "No LLM calls" in no_llm["text"]
 
 
@@ -100,10 +91,6 @@ def test_output_flag_and_bad_input_are_one_line_exit_2(small_run, tmp_path, caps
         assert main(argv) == 2, argv
         error = capsys.readouterr().err.strip()
         assert says in error and "\n" not in error, error
-
-
-def _section(page: dict, section_id: str) -> dict:
-    return next(s for s in page["sections"] if s["id"] == section_id)
 
 
 def _event(events: list[dict], kind: str, user: str, round_index: int) -> dict:
