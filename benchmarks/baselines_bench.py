@@ -146,4 +146,6 @@ def score_subsets(rankers: dict, dataset, split, args) -> dict[str, dict[str, di
 
 
 if __name__ == "__main__":
-    main()
+    from recagora.experiments.scripts import run_script
+
+    run_script(main)

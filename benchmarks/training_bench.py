@@ -110,4 +110,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from recagora.experiments.scripts import run_script
+
+    run_script(main)
