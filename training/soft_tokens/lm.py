@@ -12,6 +12,7 @@ parts are padded separately (padding in the middle is masked; positions skip it)
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -128,11 +129,12 @@ class SoftTokenLM(nn.Module):
                              position_ids=positions, logits_to_keep=keep, use_cache=False)
             return out.logits.float()
         with torch.no_grad():
-            past = self.model(input_ids=encoded.input_ids[:, :width].to(self.device), attention_mask=mask[:, :width],
-                              position_ids=positions[:, :width], logits_to_keep=1, use_cache=True).past_key_values
+            out = self.model(input_ids=encoded.input_ids[:, :width].to(self.device), attention_mask=mask[:, :width],
+                             position_ids=positions[:, :width], logits_to_keep=1, use_cache=True)
+        past = _cache_of(out)
         embeds = self.embed(encoded, vectors)[:, width:]
         out = self.model(inputs_embeds=embeds, attention_mask=mask, position_ids=positions[:, width:],
-                         past_key_values=past, logits_to_keep=keep, use_cache=True)
+                         logits_to_keep=keep, use_cache=True, **{_cache_keyword(self.model): past})
         return out.logits.float()
 
     def answer_loss(self, fields, vectors: torch.Tensor, answers: Sequence[str]) -> torch.Tensor:
@@ -173,6 +175,16 @@ class SoftTokenLM(nn.Module):
         if not any(p.requires_grad for p in self.model.parameters()):
             self.model.eval()
         return self
+
+
+def _cache_keyword(model) -> str:
+    """transformers >= 5.x calls the KV cache argument `cache` (`past_key_values` before)."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def _cache_of(output):
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values
 
 
 def _with_lora(model, r: int):

@@ -42,7 +42,7 @@ def test_identity_migration_a_to_a_reproduces_a():
 def test_stage_one_fits_per_user_prompts():
     rlm, data = rating_lm(), toy_data()
     gen = torch.Generator().manual_seed(0)
-    cfg = PumaConfig(batch_size=8, lr_prompt=0.05)
+    cfg = PumaConfig(batch_size=8, lr_prompt=0.02)
     truth = data.test["rating"].to_numpy()
     table, cost = fit_prompts(rlm, data, cfg, gen, epochs=1)
     early = np.abs(predict(rlm, table, data.test) - truth).mean()
