@@ -121,6 +121,7 @@ def _personal_scorer(config: Any, n_items: int, split: Any):
 # name -> ("module:ConfigClass", "module:run_function(config, dataset) -> report dict").
 SOFT_TOKEN_METHODS: dict[str, tuple[str, str]] = {
     "puma": ("recagora.training.puma.config:PumaConfig", "recagora.training.puma.run:run_puma"),
+    "seller": ("recagora.training.seller.config:SellerConfig", "recagora.training.seller.run:run_seller"),
 }
 
 
