@@ -21,7 +21,9 @@ class MindRecConfig(TrainerConfig):
 
     eps: float = field(
         default=0.5,
-        metadata={"help": "Minimum mask ratio: p_mask = (1 - eps) t + eps, t ~ U(0, 1); in [0, 1)."},
+        metadata={
+            "help": "Minimum mask ratio: p_mask = (1 - eps) t + eps, t ~ U(0, 1); in [0, 1)."
+        },
     )
     category_phase: bool = field(
         default=True,
@@ -32,7 +34,9 @@ class MindRecConfig(TrainerConfig):
     )
     category_branching: int = field(
         default=8,
-        metadata={"help": "Clusters per level grow as branching**level (catalogs without categories)."},
+        metadata={
+            "help": "Clusters per level grow as branching**level (catalogs without categories)."
+        },
     )
     semantic_ids: str = field(
         default="",

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from recagora.item_space.errors import DatasetError, ModelError
-from recagora.item_space.types import Catalog
+from recagora.item_space.types import Catalog, Sample
 from recagora.training.item_tokenizers import catalog_fingerprint, read_semantic_ids
 
 PAD_LABEL = "\x00pad"  # the fresh child that pads a short path (never a real label)
@@ -120,12 +120,18 @@ def semantic_ids(catalog: Catalog, index_json: str = "") -> list[tuple[str, ...]
             )
     depths = sorted({len(row) for row in rows})
     if len(depths) != 1:
-        raise DatasetError(f"semantic IDs of uneven depth {depths}; every item needs the same depth")
+        raise DatasetError(
+            f"semantic IDs of uneven depth {depths}; every item needs the same depth"
+        )
     return rows
 
 
 def level_aware_codes(paths: Sequence[Sequence[str]], levels: int) -> list[tuple[str, ...]]:
-    """MindRec's level-aware category tokens of each label path, fixed at `levels` levels."""
+    """MindRec's level-aware category tokens of label paths, fixed at `levels` levels.
+
+    For paths given as labels (tests, a tree-less caller); catalogs go through the tree
+    and `item_space.category_tree.category_codes`, the one implementation there is.
+    """
     children: dict[tuple[int, ...], dict[str, int]] = {}
     out = []
     for path in paths:
@@ -138,19 +144,50 @@ def level_aware_codes(paths: Sequence[Sequence[str]], levels: int) -> list[tuple
     return out
 
 
-def category_paths(catalog: Catalog, levels: int, branching: int) -> list[tuple[str, ...]]:
-    """Label paths (coarse first) from the catalog's tree, metadata, or clustered vectors."""
-    from recagora.item_space.category_tree import build_category_tree, category_path
+def category_tokens(
+    catalog: Catalog, levels: int, branching: int, train: Sequence[Sample] = (), seed: int = 0
+) -> list[tuple[str, ...]]:
+    """Each item's `levels` level-aware category tokens from the catalog's category tree.
+
+    The tree is the catalog's own, else built from category metadata, else by Ward
+    clustering of item vectors: the item space's text embeddings, or, for catalogs with
+    no text (games-semids: a title is its code string), a truncated SVD of the TRAINING
+    samples' user-item matrix (`interaction_vectors`).
+    """
+    from recagora.item_space.category_tree import build_category_tree, category_codes
 
     tree = catalog.tree
     if tree is None:
-        vectors = catalog.vectors
-        if vectors is None and not any(item.categories for item in catalog.items):
-            from recagora.item_space.space import ItemSpace  # embeds once, then disk-cached
-
-            vectors = ItemSpace.build(catalog).catalog.vectors
+        vectors = (
+            None if any(i.categories for i in catalog.items) else _vectors(catalog, train, seed)
+        )
         tree = build_category_tree(catalog, vectors=vectors, branching=branching, levels=levels)
-    return [category_path(tree, item.id) for item in catalog.items]
+    codes = category_codes(tree, levels, len(catalog))
+    return [tuple(codes[item.id]) for item in catalog.items]
+
+
+def _vectors(catalog: Catalog, train: Sequence[Sample], seed: int) -> np.ndarray:
+    if catalog.vectors is not None:
+        return catalog.vectors
+    # A title that is only the item's code string (" [key]" added to repeats) is no text.
+    sids = ["".join(item.attributes.get("semantic_id", ())) for item in catalog.items]
+    coded = all(
+        sid and item.title.startswith(sid) for sid, item in zip(sids, catalog.items, strict=True)
+    )
+    if not coded or any(item.text for item in catalog.items):
+        from recagora.item_space.space import ItemSpace  # embeds once, then disk-cached
+
+        return ItemSpace.build(catalog).catalog.vectors
+    if not train:
+        raise DatasetError(
+            f"catalog {catalog.name!r} has no text or categories; its category tree "
+            "needs the training samples (interaction vectors)"
+        )
+    from recagora.item_space.category_tree import interaction_vectors
+
+    users = np.concatenate([[s.user] * (len(s.history) + 1) for s in train])
+    items = np.concatenate([[*s.history, s.target] for s in train]).astype(np.int64)
+    return interaction_vectors(users, items, len(catalog), seed=seed)
 
 
 def build_item_codes(
@@ -167,11 +204,12 @@ def build_item_codes(
     return ItemCodes(vocabulary, codes, n_category, keys_fingerprint(catalog))
 
 
-def item_codes_for(catalog: Catalog, config) -> ItemCodes:
+def item_codes_for(catalog: Catalog, config, train: Sequence[Sample] = ()) -> ItemCodes:
     """The code table a `MindRecConfig` asks for (categories only with category_phase)."""
     sids = semantic_ids(catalog, config.semantic_ids)
     categories = None
     if config.category_phase:
-        paths = category_paths(catalog, config.category_levels, config.category_branching)
-        categories = level_aware_codes(paths, config.category_levels)
+        categories = category_tokens(
+            catalog, config.category_levels, config.category_branching, train, config.seed
+        )
     return build_item_codes(catalog, sids, categories)

@@ -90,7 +90,7 @@ class MindRecTrainer(BaseTrainer):
         self.config, self.catalog, self.train_samples = config, catalog, train
         self.output_dir = Path(config.output_dir)
         self.device = _device(config.device)
-        self.codes = item_codes or item_codes_for(catalog, config)
+        self.codes = item_codes or item_codes_for(catalog, config, train)
         self.answers = torch.as_tensor(self.codes.codes, device=self.device)
         self.backbone = MindRecWeights(build_model(config, self.codes).to(self.device))
         self.items = MindRecUnits("mindrec", self.codes.fingerprint)
