@@ -18,9 +18,11 @@ What a resume may trust (each rule closes a way a killed run used to come back
   A resume therefore always continues the thread (`ainvoke(None)`, which applies
   saved writes and runs what is left) and a run whose graph stops without `done` is
   reported failed, not finished.
-- Checkpoints are written with `durability="sync"`: a step's checkpoint is on disk
-  before the next step starts, so what a kill loses is at most the step in flight,
-  which is re-run with its own (round, stage) random stream and gives the same events.
+- Checkpoints are written with `durability="sync"`, one per ROUND (the round's
+  pipeline runs as one graph node, `round_graph.per_round`): a round's checkpoint is
+  on disk before the next round starts, so what a kill loses is at most the round in
+  flight, which is re-run with its own (round, stage) random streams and gives the
+  same events (the sink skips a round already on disk).
 - The thread is keyed by the `run_id` in the manifest, so a renamed folder resumes
   its own checkpoint; the folder is locked (`run.lock`) while a process runs it.
 - A finished run is never re-finalized: resuming it reports it and writes nothing.
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from recagora.environments.registry import get_scenario
+from recagora.environments.round_graph import per_round
 from recagora.environments.scenario import Episode, RunServices, ScenarioSpec
 from recagora.experiments.runner.config import (
     build_config,
@@ -267,7 +270,8 @@ async def _compiled(spec: ScenarioSpec, folder: RunFolder):
         # arrays that must come back with their exact types after a resume (msgpack
         # turns tuples into lists). The file is written and read only by this run.
         saver = LatestSqliteSaver(connection, serde=pickle)
-        yield spec.build_graph().compile(checkpointer=saver)
+        # One node per round: one checkpoint per round, not per pipeline step (round_graph.py).
+        yield per_round(spec.build_graph()).compile(checkpointer=saver)
 
 
 async def _drive(spec: ScenarioSpec, folder: RunFolder, episode: Episode, resume: bool) -> None:
