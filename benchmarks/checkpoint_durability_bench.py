@@ -1,33 +1,54 @@
-"""What `durability="sync"` checkpoints cost a run, against LangGraph's default "async".
+"""What resumable runs cost: a checkpointed `start_run` against the same episode in memory.
 
-    .venv/bin/python benchmarks/checkpoint_durability_bench.py [--population 1000] [--rounds 4] [--repeats 2]
+    .venv/bin/python benchmarks/checkpoint_durability_bench.py [--population 10000] [--rounds 4] [--repeats 1] [--modes memory round node]
 
 Runs the same TriRec episode (surrogate users and items, ML-100K with the hashing
-embedder, the runner's real SQLite checkpointer) through `start_run` with each mode,
-alternating the modes `--repeats` times in one process, and prints the median wall
-time of each and their ratio. "sync" saves a step's checkpoint before the next step
-starts, which is what lets a SIGKILL at any instant resume to identical events.
+embedder, per-user events on) in one process, the modes alternating `--repeats` times
+after a warm-up, and prints the median wall time of each (setup included) and its ratio
+to "memory":
+  - memory: `prepare_trirec` + the round graph compiled WITHOUT a checkpointer, rounds
+    kept in a `MemorySink` (no run folder: the simulation alone);
+  - round: `start_run` as the CLI runs it (run folder, events.jsonl, SQLite checkpoint
+    after every ROUND with durability "sync", metrics tables and plots);
+  - node: the same, but one checkpoint after every pipeline NODE (8 a round: how runs
+    were checkpointed before `round_graph.per_round`);
+  - node-async: "node" with LangGraph's default durability "async".
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import tempfile
 import time
 
+from recagora.environments.round_graph import per_round
+from recagora.environments.scenario import MemorySink, RunServices
 from recagora.environments.trirec.config import TrirecConfig
+from recagora.environments.trirec.graph import build_trirec_graph
+from recagora.environments.trirec.prepare import prepare_trirec
 from recagora.experiments.runner import runner
 from recagora.experiments.runner.config import build_config
 from recagora.item_space.datasets import load_dataset
 from recagora.item_space.embedding import HashingEmbedder
 from recagora.item_space.space import ItemSpace
 
-MODES = ("async", "sync")
+MODES = ("memory", "round", "node", "node-async")
 
 
-def _run_once(mode: str, config: TrirecConfig, space) -> float:
-    runner.DURABILITY = mode
+def _in_memory(config: TrirecConfig, space) -> float:
+    started = time.perf_counter()
+    episode = prepare_trirec(config, RunServices(sink=MemorySink(), extras={"space": space}))
+    app = per_round(build_trirec_graph()).compile()
+    asyncio.run(
+        app.ainvoke(episode.initial_state, {"recursion_limit": 100_000}, context=episode.context)
+    )
+    return time.perf_counter() - started
+
+
+def _checkpointed(config: TrirecConfig, space, granular, durability: str) -> float:
+    runner.per_round, runner.DURABILITY = granular, durability
     with tempfile.TemporaryDirectory() as runs:
         started = time.perf_counter()
         result = runner.start_run(config, runs_dir=runs, extras={"space": space})
@@ -36,11 +57,20 @@ def _run_once(mode: str, config: TrirecConfig, space) -> float:
     return elapsed
 
 
+def run_mode(mode: str, config: TrirecConfig, space) -> float:
+    if mode == "memory":
+        return _in_memory(config, space)
+    if mode == "round":
+        return _checkpointed(config, space, per_round, "sync")
+    return _checkpointed(config, space, lambda graph: graph, "async" if "async" in mode else "sync")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--population", type=int, default=1000)
+    parser.add_argument("--population", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=["memory", "round", "node"])
     args = parser.parse_args()
     config = build_config(
         TrirecConfig,
@@ -54,15 +84,16 @@ def main() -> None:
     space = ItemSpace.build(
         load_dataset("ml-100k").catalog, embedder=HashingEmbedder(), use_cache=False
     )
-    _run_once("async", config, space)  # warm-up: surrogate fit caches, imports
-    times: dict[str, list[float]] = {mode: [] for mode in MODES}
+    _in_memory(build_config(TrirecConfig, {"agents": config.agents, "population": 200}), space)
+    times: dict[str, list[float]] = {mode: [] for mode in args.modes}
     for _ in range(args.repeats):
-        for mode in MODES:
-            times[mode].append(_run_once(mode, config, space))
+        for mode in args.modes:
+            times[mode].append(run_mode(mode, config, space))
+            print(f"{mode}: {times[mode][-1]:.1f} s", flush=True)
     medians = {mode: statistics.median(values) for mode, values in times.items()}
-    for mode in MODES:
-        print(f"{mode:>5}: median {medians[mode]:.2f} s over {args.repeats} runs {times[mode]}")
-    print(f"sync / async = {medians['sync'] / medians['async']:.3f}")
+    for mode in args.modes:
+        ratio = f" ({medians[mode] / medians['memory']:.2f}x memory)" if "memory" in medians else ""
+        print(f"{mode:>10}: median {medians[mode]:.1f} s over {args.repeats} run(s){ratio}")
 
 
 if __name__ == "__main__":
