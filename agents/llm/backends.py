@@ -114,6 +114,8 @@ def _start_server(spec: BackendSpec, config: LLMConfig, replica: int = 0) -> Man
             n_ctx=config.n_ctx,
             n_threads=config.resolved_n_threads(spec.replicas),
             ready_timeout_s=config.server_ready_timeout_s,
+            # replicas share the cores: prompt processing too (see start_llamacpp_server)
+            n_threads_batch=config.resolved_n_threads(spec.replicas) if spec.replicas > 1 else None,
         )
     if spec.kind == "vllm":
         return start_vllm_server(
@@ -139,6 +141,8 @@ def _fleet_backend(spec: BackendSpec, config: LLMConfig) -> Backend:
             endpoints=endpoints,
             endpoint_cap=config.endpoint_concurrency,
             cooldown_s=config.endpoint_cooldown_s,
+            routing=config.routing,
+            affinity_slack=config.affinity_slack,
         )
         check_endpoints(fleet)
     except FleetDown as down:

@@ -57,6 +57,18 @@ class LLMConfig:
             "help": "fleet: seconds a dead endpoint stays out of routing before it is probed again"
         },
     )
+    routing: str = field(
+        default="least_outstanding",
+        metadata={
+            "help": "fleet: least_outstanding, or prefix_affinity (one user's requests to one endpoint, for its prefix cache, unless that endpoint is busier by more than affinity_slack)"
+        },
+    )
+    affinity_slack: int = field(
+        default=4,
+        metadata={
+            "help": "fleet, prefix_affinity: requests in flight the preferred endpoint may have over the least busy one"
+        },
+    )
     requests_per_second: float | None = field(
         default=None,
         metadata={
@@ -144,6 +156,12 @@ class LLMConfig:
         if self.endpoint_concurrency is not None and self.endpoint_concurrency < 1:
             raise ConfigError(
                 f"LLMConfig.endpoint_concurrency={self.endpoint_concurrency} must be >= 1 or None"
+            )
+        if self.routing not in ("least_outstanding", "prefix_affinity"):
+            raise ConfigError(
+                f"LLMConfig.routing={self.routing!r} is unknown"
+                f"{did_you_mean(self.routing, ('least_outstanding', 'prefix_affinity'))}; "
+                "use least_outstanding or prefix_affinity"
             )
         if self.max_retries < 0:
             raise ConfigError(f"LLMConfig.max_retries={self.max_retries} must be >= 0")

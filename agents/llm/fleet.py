@@ -2,7 +2,11 @@
 
 Routing is least-outstanding-requests (ties go round robin), with an optional cap of
 requests in flight per endpoint: a request that finds every live endpoint full waits
-for a slot. An endpoint whose connection fails is checked at once (its managed server's
+for a slot. With `routing="prefix_affinity"` a request goes to the endpoint its prompt's
+opening hashes to (rendezvous hashing, so a dead endpoint moves only its own prompts)
+while that endpoint has at most `affinity_slack` more requests in flight than the least
+busy one: the requests of one user, which open with the same memory, then meet the KV
+blocks their server's prefix cache already holds (docs/scale-plan.md, section 3). An endpoint whose connection fails is checked at once (its managed server's
 process, else `GET /models` within `PROBE_TIMEOUT_S`): a dead one is benched and the
 request is sent again, at once, to another endpoint (failover). The request is still
 ONE request of the layer: it is answered once, cached once and counted once in the
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import logging
 import math
@@ -41,6 +46,12 @@ from recagora.agents.llm.aio import run_sync
 
 log = logging.getLogger(__name__)
 
+ROUTINGS = ("least_outstanding", "prefix_affinity")
+# The affinity key: the first message when it is this long (the LLM user's system message
+# holds its memory), else the prompt's first AFFINITY_CHARS characters (the item agent's
+# short static system message is followed by the audience).
+AFFINITY_MIN_CHARS = 400
+AFFINITY_CHARS = 1024
 PROBE_TIMEOUT_S = 2.0  # a live llama.cpp server busy generating still answers /models at once
 WAIT_RECHECK_S = 0.25  # a request waiting for a slot re-checks the fleet this often
 
@@ -96,6 +107,9 @@ class FleetChat(BaseChatModel):
         client's `concurrency` bounds the total).
     cooldown_s: seconds a benched endpoint waits before it is probed again.
     observer: told of every HTTP call (the ledger's per-endpoint figures).
+    routing: "least_outstanding" or "prefix_affinity" (see the module docstring).
+    affinity_slack: prefix_affinity: extra requests in flight the preferred endpoint may
+        have over the least busy one before the request goes elsewhere.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -104,6 +118,8 @@ class FleetChat(BaseChatModel):
     endpoint_cap: int | None = None
     cooldown_s: float = 10.0
     observer: Observer | None = None
+    routing: str = "least_outstanding"
+    affinity_slack: int = 4
     _ties: Any = PrivateAttr(default_factory=itertools.count)
     _conditions: weakref.WeakKeyDictionary = PrivateAttr(default_factory=weakref.WeakKeyDictionary)
 
@@ -120,8 +136,9 @@ class FleetChat(BaseChatModel):
 
     async def _agenerate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs):
         failed: set[int] = set()
+        key = affinity_key(messages) if self.routing == "prefix_affinity" else None
         while True:
-            endpoint = await self._lease(failed)
+            endpoint = await self._lease(failed, key)
             started = time.perf_counter()
             try:
                 result = await endpoint.chat._agenerate(messages, stop=stop, **kwargs)
@@ -139,12 +156,13 @@ class FleetChat(BaseChatModel):
 
     # ---- routing ----------------------------------------------------------------------
 
-    async def _lease(self, failed: set[int]) -> Endpoint:
-        """The live endpoint with the fewest requests in flight and room under the cap."""
+    async def _lease(self, failed: set[int], key: bytes | None = None) -> Endpoint:
+        """The live endpoint with room under the cap: the key's preferred one when it is
+        not much busier than the rest, else the one with the fewest requests in flight."""
         await self._probe_due()
         condition = self._condition()
         async with condition:
-            while (choice := self._pick(failed)) is None:
+            while (choice := self._pick(failed, key)) is None:
                 if not any(e.usable() and e.index not in failed for e in self.endpoints):
                     raise FleetDown(self.down_message())
                 # a slot frees up (release notifies), or re-check: endpoints may die
@@ -153,7 +171,7 @@ class FleetChat(BaseChatModel):
             choice.outstanding += 1
             return choice
 
-    def _pick(self, failed: set[int]) -> Endpoint | None:
+    def _pick(self, failed: set[int], key: bytes | None = None) -> Endpoint | None:
         cap = self.endpoint_cap or math.inf
         open_ = [
             e
@@ -163,7 +181,14 @@ class FleetChat(BaseChatModel):
         if not open_:
             return None
         turn = next(self._ties) % len(self.endpoints)
-        return min(open_, key=lambda e: (e.outstanding, (e.index - turn) % len(self.endpoints)))
+        least = min(open_, key=lambda e: (e.outstanding, (e.index - turn) % len(self.endpoints)))
+        if key is None:
+            return least
+        live = [e for e in self.endpoints if e.usable() and e.index not in failed]
+        preferred = max(live, key=lambda e: _weight(key, e.base_url))
+        if preferred in open_ and preferred.outstanding <= least.outstanding + self.affinity_slack:
+            return preferred
+        return least
 
     async def _release(self, endpoint: Endpoint) -> None:
         endpoint.outstanding -= 1
@@ -234,6 +259,21 @@ class FleetChat(BaseChatModel):
             closer = getattr(endpoint.chat, "aclose_loop_client", None)
             if closer is not None:
                 await closer()
+
+
+def affinity_key(messages: list[BaseMessage]) -> bytes:
+    """The opening of a prompt that tells one user's requests from another's (see
+    AFFINITY_MIN_CHARS)."""
+    first = str(messages[0].content) if messages else ""
+    if len(first) >= AFFINITY_MIN_CHARS:
+        return first.encode()
+    return "\n".join(str(m.content) for m in messages)[:AFFINITY_CHARS].encode()
+
+
+def _weight(key: bytes, url: str) -> bytes:
+    """Rendezvous (highest random weight) hashing: each key prefers the URL with the
+    largest digest; when that URL leaves, only its keys move."""
+    return hashlib.blake2b(key + b"|" + url.encode(), digest_size=8).digest()
 
 
 def check_endpoints(fleet: FleetChat) -> None:

@@ -145,3 +145,51 @@ def test_per_endpoint_figures_continue_in_a_resumed_ledger(servers, tmp_path):
             summary = llm.ledger_summary()
     assert sum(c["calls"] for c in summary["by_endpoint"].values()) == 8
     assert summary["sessions"] == 2
+
+
+def _user_prompts(users: int, asks: int) -> list[LLMRequest]:
+    """`asks` requests per user, each opening with that user's long system message."""
+    return [
+        LLMRequest(
+            messages=(
+                {"role": "system", "content": f"memory of user {u}: " + "likes dramas. " * 40},
+                {"role": "user", "content": f"ask {a}"},
+            ),
+            max_tokens=8,
+        )
+        for u in range(users)
+        for a in range(asks)
+    ]
+
+
+def _server_of_each_user(servers, users: int) -> dict[int, set[int]]:
+    seen: dict[int, set[int]] = {}
+    for index, server in enumerate(servers):
+        for body in server.requests:
+            user = int(body["messages"][0]["content"].split()[3].rstrip(":"))
+            seen.setdefault(user, set()).add(index)
+    assert set(seen) == set(range(users))
+    return seen
+
+
+def test_prefix_affinity_keeps_each_users_requests_on_one_server(servers, tmp_path):
+    options = {"routing": "prefix_affinity", "affinity_slack": 100, "concurrency": 6}
+    with _fleet(servers, tmp_path, **options) as llm:
+        assert all(r.ok for r in llm.chat_batch_sync(_user_prompts(12, 3)))
+    placement = _server_of_each_user(servers, 12)
+    assert all(len(where) == 1 for where in placement.values())
+    assert len({next(iter(w)) for w in placement.values()}) > 1  # users spread over servers
+
+
+def test_prefix_affinity_moves_only_a_dead_servers_users(servers, tmp_path):
+    options = {"routing": "prefix_affinity", "affinity_slack": 100, "use_cache": False}
+    with _fleet(servers, tmp_path, **options) as llm:
+        llm.chat_batch_sync(_user_prompts(12, 1))
+        before = {u: next(iter(w)) for u, w in _server_of_each_user(servers, 12).items()}
+        for server in servers:
+            server.requests.clear()
+        llm.backend.fleet.bench(llm.backend.fleet.endpoints[0], "test")
+        llm.chat_batch_sync(_user_prompts(12, 1))
+    after = {u: next(iter(w)) for u, w in _server_of_each_user(servers, 12).items()}
+    assert all(after[u] == before[u] for u in before if before[u] != 0)
+    assert all(after[u] != 0 for u in before)
