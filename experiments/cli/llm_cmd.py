@@ -13,7 +13,7 @@ app = typer.Typer(
     help="Check and benchmark an LLM backend chosen by a spec string.", no_args_is_help=True
 )
 
-LLM_HELP = "Backend spec: llamacpp:smollm2 (embedded default), llamacpp:<file.gguf>, openai:<model>, vllm:<hf-model>, fake:."
+LLM_HELP = "Backend spec: llamacpp:smollm2 (embedded default), llamacpp:smollm2x3 (3 servers), llamacpp:<file.gguf>, openai:<model>, openai:<model>@<url>,<url> (a fleet), vllm:<hf-model>[xN], fake:."
 BASE_URL_HELP = "openai: server URL (default: $OPENAI_BASE_URL, else api.openai.com)."
 
 
