@@ -41,6 +41,12 @@ AGENTS: dict[str, dict[str, tuple[str | type, str]]] = {
         "llm": ("recagora.agents.reasoner_feedback:LLMFeedbackAgent", "v0"),
         "learned": ("recagora.agents.reasoner_feedback:LearnedFeedbackAgent", "v0"),
     },
+    "clinician": {  # clinic (FLAME-style medication lists)
+        "cooccurrence": ("recagora.agents.clinic:CooccurrenceClinician", "v0"),
+        "frequent": ("recagora.agents.clinic:FrequentClinician", "v0"),
+    },
+    "pharmacist": {"graph": ("recagora.agents.clinic:GraphPharmacist", "v0")},  # clinic
+    "editor": {"ddi": ("recagora.agents.clinic:InteractionEditor", "v0")},  # clinic
     "evaluator": {  # PaperEval
         "llm": ("recagora.agents.evaluator:EvaluatorAgent", "v0"),
         "scorer": ("recagora.agents.evaluator:ScorerJudge", "v0"),

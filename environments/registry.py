@@ -18,6 +18,7 @@ SCENARIOS: dict[str, str | ScenarioSpec] = {
     "trirec": "recagora.environments.trirec.scenario:TRIREC",
     "grounded": "recagora.environments.grounded.scenario:GROUNDED",
     "papereval": "recagora.environments.papereval.scenario:PAPEREVAL",
+    "clinic": "recagora.environments.clinic.scenario:CLINIC",
 }
 
 

@@ -13,3 +13,4 @@ from recagora.environments.registry import get_scenario
 trirec = get_scenario("trirec").build_graph().compile()
 grounded = get_scenario("grounded").build_graph().compile()
 papereval = get_scenario("papereval").build_graph().compile()
+clinic = get_scenario("clinic").build_graph().compile()
