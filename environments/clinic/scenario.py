@@ -3,8 +3,6 @@ visits of the open MIMIC-IV demo, accuracy against drug-drug interaction safety 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from recagora.agents.registry import parse_agent_spec, resolve
 from recagora.environments.clinic.config import DEFAULT_AGENTS, ClinicConfig
 from recagora.environments.clinic.graph import ClinicContext, ClinicState, build_clinic_graph
@@ -15,37 +13,21 @@ from recagora.environments.scenario import (
     RunServices,
     ScenarioSpec,
 )
-from recagora.item_space.errors import DatasetMissingError
-
-OPEN_DATA = {
-    "mimic-iv-demo": "clinical/mimic-iv-demo-2.2",
-    "mimic-iii-demo": "clinical/mimic-iii-demo-1.4",
-    "synthea": "clinical/synthea-dbt-27pt",
-    "crescenddi": "clinical/crescenddi/positive_controls.csv",
-}
-
-
-def _path(name: str) -> Path:
-    from recagora.item_space.datasets import shared_data_dir
-
-    if name not in OPEN_DATA:
-        return Path(name).expanduser()
-    path = shared_data_dir() / OPEN_DATA[name]
-    if not path.exists():
-        raise DatasetMissingError(
-            f"{name} not found at {path} (set RECAGORA_SHARED_DATA, or pass a path to the files)"
-        )
-    return path
 
 
 def prepare_clinic(config: ClinicConfig, services: RunServices) -> Episode:
     """Visits, split, interaction graph and roles; `services.extras["data"]` may hold loaded visits."""
-    from recagora.item_space.clinical import build_interaction_graph, load_visits, patient_split
+    from recagora.item_space.clinical import (
+        build_interaction_graph,
+        clinical_path,
+        load_visits,
+        patient_split,
+    )
 
     data = services.extras.get("data") or load_visits(
-        _path(config.data), max_drugs=config.max_drugs
+        clinical_path(config.data), max_drugs=config.max_drugs
     )
-    interactions = build_interaction_graph(data.drugs, _path(config.interactions))
+    interactions = build_interaction_graph(data.drugs, clinical_path(config.interactions))
     train, valid, test = patient_split(data.visits, seed=config.seed)
     mix = parse_agent_spec(config.agents, DEFAULT_AGENTS)
     clinician = resolve("clinician", mix["clinician"])(data, train, valid)
