@@ -1,0 +1,1 @@
+"""Where runs execute: in this process (the default) or as tasks on a Ray cluster."""
