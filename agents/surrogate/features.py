@@ -119,7 +119,7 @@ def candidate_features(
         part = slice(start, start + block)
         cands = candidates[part]
         item_vecs = facts.vectors[cands]  # (B, K, d)
-        promo = _gather_promotions(promotions, part)
+        promo = _gather_promotions(promotions, part, item_vecs, promotion_weight)
         for column, user_vecs in ((0, users.mean[part]), (1, users.recent[part])):
             out[part, :, column] = _perceived_cosine(user_vecs, item_vecs, promo, promotion_weight)
         out[part, :, 2] = popularity[cands]
@@ -128,16 +128,21 @@ def candidate_features(
 
 
 def _gather_promotions(
-    promotions: PromotionVectors | None, part: slice
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(B, K, d) promotion vectors (row 0 where there is none) and the (B, K) bool "has one"."""
-    if promotions is None:
+    promotions: PromotionVectors | None, part: slice, items: np.ndarray, rho: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(B, K, d) promotion vectors (row 0 where there is none), the (B, K) bool "has one",
+    and the (B, K) norm |(1 - rho) v + rho p| of each perceived item (see below), which
+    depends on the item and its ad only: computed once for both user vectors."""
+    if promotions is None or rho == 0.0:
         return None
     ids = promotions.ids[part]
     present = ids >= 0
     if not present.any():
         return None
-    return promotions.vectors[np.maximum(ids, 0)], present
+    vectors = promotions.vectors[np.maximum(ids, 0)]
+    overlap = np.einsum("bkd,bkd->bk", items, vectors)
+    norm = np.sqrt(np.maximum((1 - rho) ** 2 + rho**2 + 2 * rho * (1 - rho) * overlap, 1e-12))
+    return vectors, present, norm
 
 
 def _perceived_cosine(
@@ -151,10 +156,8 @@ def _perceived_cosine(
     plain = np.einsum("bd,bkd->bk", users, items)
     if promo is None or rho == 0.0:
         return plain
-    vectors, present = promo
+    vectors, present, norm = promo
     toward = np.einsum("bd,bkd->bk", users, vectors)
-    overlap = np.einsum("bkd,bkd->bk", items, vectors)
-    norm = np.sqrt(np.maximum((1 - rho) ** 2 + rho**2 + 2 * rho * (1 - rho) * overlap, 1e-12))
     return np.where(present, ((1 - rho) * plain + rho * toward) / norm, plain)
 
 
