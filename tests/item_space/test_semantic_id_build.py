@@ -116,3 +116,15 @@ def test_catalog_ids_are_cached_by_texts_embedder_and_config(games, tmp_path, mo
     assert build._cache_file(games.catalog, "minilm", SMALL) != build._cache_file(
         games.catalog, name, SMALL
     )
+
+
+@pytest.mark.parametrize("codes", [16, 256])  # 4 bits (bit-packed) and 8 bits (bytes)
+def test_unpacked_codes_decode_like_faiss(codes):
+    vectors = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
+    config = SemanticIdConfig(levels=3, codes=codes, seed=0)
+    quantiser = build._train_quantiser(vectors, config)
+    packed = quantiser.compute_codes(vectors)
+    unpacked = build._unpack(quantiser, packed, 3)
+    books = build._codebooks(quantiser, 3, codes, 16)
+    ours = sum(books[level][unpacked[:, level]] for level in range(3))
+    assert unpacked.max() < codes and np.allclose(ours, quantiser.decode(packed), atol=1e-5)
