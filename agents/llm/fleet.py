@@ -283,8 +283,11 @@ def check_endpoints(fleet: FleetChat) -> None:
     async def probe_all() -> list[bool]:
         return list(await asyncio.gather(*(e.answers() for e in fleet.endpoints)))
 
-    for endpoint, ok in zip(fleet.endpoints, run_sync(probe_all()), strict=True):
+    answered = run_sync(probe_all())
+    if not any(answered):  # one error line, no warning per endpoint before it
+        for endpoint in fleet.endpoints:
+            endpoint.why_down = "does not answer GET /models"
+        raise FleetDown(fleet.down_message())
+    for endpoint, ok in zip(fleet.endpoints, answered, strict=True):
         if not ok:
             fleet.bench(endpoint, "does not answer GET /models")
-    if not any(e.usable() for e in fleet.endpoints):
-        raise FleetDown(fleet.down_message())

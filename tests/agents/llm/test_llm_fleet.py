@@ -193,3 +193,13 @@ def test_prefix_affinity_moves_only_a_dead_servers_users(servers, tmp_path):
     after = {u: next(iter(w)) for u, w in _server_of_each_user(servers, 12).items()}
     assert all(after[u] == before[u] for u in before if before[u] != 0)
     assert all(after[u] != 0 for u in before)
+
+
+def test_cli_with_every_fleet_url_dead_exits_2_with_one_line(capsys):
+    from recagora.experiments.cli.main import main
+
+    urls = ",".join(f"http://127.0.0.1:{free_loopback_port()}/v1" for _ in range(2))
+    assert main(["llm", "check", "--llm", f"openai:m@{urls}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "every endpoint of the LLM fleet is down" in err
+    assert "\n" not in err
