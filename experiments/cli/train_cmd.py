@@ -23,7 +23,8 @@ def _split(dataset: str, split: str):
 
 def train(
     method: str = typer.Argument(
-        ..., help="Training method: sft, flower, grpo, blade, bon, ugr, puma, seller, mindrec, or papereval-scorer (ICLR 2017 paper scorer)."
+        ...,
+        help="Training method: sft, flower, grpo, blade, bon, ugr, puma, seller, mindrec, flame-cls (medication classifier), or papereval-scorer (ICLR 2017 paper scorer).",
     ),
     dataset: str = typer.Option(
         "video-games", "--dataset", help="Registered dataset name or path."
@@ -45,6 +46,9 @@ def train(
     """Train a generative recommender; the run folder gets the checkpoint, metrics.csv and curves.png."""
     if method == "papereval-scorer":
         _train_paper_scorer(backbone, set_, output_dir)
+        return
+    if method == "flame-cls":
+        _train_flame_cls(config, set_, output_dir)
         return
     from recagora.training.registry import SOFT_TOKEN_METHODS
 
@@ -113,7 +117,9 @@ def _check_batch(batch_size: int, n_train: int) -> None:
         )
 
 
-def _train_soft_tokens(method: str, dataset: str, config: Path | None, overrides: list[str], output_dir):
+def _train_soft_tokens(
+    method: str, dataset: str, config: Path | None, overrides: list[str], output_dir
+):
     """`recagora train puma|seller` (issue 16): own config and runner, a report.json in the run folder."""
     from recagora.item_space.datasets import load_dataset
     from recagora.training.configs import load_config
@@ -124,6 +130,21 @@ def _train_soft_tokens(method: str, dataset: str, config: Path | None, overrides
     settings = load_config(config_class, config, None, [*overrides, f"output_dir={out}"])
     run(settings, load_dataset(dataset))
     typer.echo(f"trained {method}: {out / 'report.json'}")
+
+
+def _train_flame_cls(config_path: Path | None, overrides: list[str], output_dir: Path | None):
+    """`recagora train flame-cls`: FLAME's point-wise drug classifier on the clinical demo data."""
+    from recagora.training.configs import load_config
+    from recagora.training.flame_cls import FlameClsConfig, train_flame_cls
+
+    out = check_output_dir(output_dir or Path("runs/train/flame-cls"), "--output-dir")
+    settings = load_config(FlameClsConfig, config_path, None, [*overrides, f"output_dir={out}"])
+    report = train_flame_cls(settings)
+    test = report["test"]
+    typer.echo(
+        f"flame-cls: test Jaccard {test['jaccard']}, F1 {test['f1']}, DDI rate {test['ddi_rate']} "
+        f"(epoch {report['epoch']}, threshold {report['threshold']} chosen on validation); {out / 'report.json'}"
+    )
 
 
 def _train_paper_scorer(backbone: str | None, overrides: list[str], output_dir: Path | None):
