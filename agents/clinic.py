@@ -132,3 +132,46 @@ class InteractionEditor:
             return tuple(drugs), None
         removed = max(sorted(gains), key=gains.__getitem__)
         return tuple(d for d in drugs if d != removed), removed
+
+
+class ClassifierClinician(FrequentClinician):
+    """FLAME's point-wise classifier from `recagora train flame-cls` (its arrays, no torch):
+    P(yes | visit, drug) = sigmoid(mean(token embeddings) . e_drug + b_drug), the yes-threshold
+    chosen on validation at training time."""
+
+    name = "classifier"
+
+    def __init__(
+        self, data: Any, train: Sequence[int], valid: Sequence[int], model: str = "", seed: int = 0
+    ) -> None:
+        import json
+        from pathlib import Path
+
+        from recagora.item_space.errors import ConfigError
+
+        folder = Path(model)
+        if not model or not (folder / "classifier.npz").is_file():
+            raise ConfigError(
+                f"clinician=classifier needs classifier=<run folder of `recagora train flame-cls`>; "
+                f"no classifier.npz in {model or '(empty)'}"
+            )
+        arrays = np.load(folder / "classifier.npz")
+        meta = json.loads((folder / "classifier.json").read_text())
+        if tuple(meta["drugs"]) != tuple(data.drugs):
+            raise ConfigError(f"the classifier in {folder} was trained on another drug vocabulary")
+        if meta.get("seed") != seed:
+            raise ConfigError(
+                f"the classifier in {folder} was trained on the split of seed {meta.get('seed')}; "
+                f"this run's seed {seed} would test it on its own training visits"
+            )
+        self.n_drugs = len(data.drugs)
+        self.token_index = {t: n for n, t in enumerate(meta["tokens"])}
+        self.tokens, self.drugs, self.bias = arrays["tokens"], arrays["drugs"], arrays["bias"]
+        self.threshold = float(meta["threshold"])
+
+    def scores(self, data: Any, index: int) -> np.ndarray:
+        known = [self.token_index[t] for t in context_tokens(data, index) if t in self.token_index]
+        if not known:
+            return 1.0 / (1.0 + np.exp(-self.bias))
+        hidden = self.tokens[known].mean(axis=0)
+        return 1.0 / (1.0 + np.exp(-(self.drugs @ hidden + self.bias)))

@@ -44,6 +44,7 @@ AGENTS: dict[str, dict[str, tuple[str | type, str]]] = {
     "clinician": {  # clinic (FLAME-style medication lists)
         "cooccurrence": ("recagora.agents.clinic:CooccurrenceClinician", "v0"),
         "frequent": ("recagora.agents.clinic:FrequentClinician", "v0"),
+        "classifier": ("recagora.agents.clinic:ClassifierClinician", "v0"),
     },
     "pharmacist": {"graph": ("recagora.agents.clinic:GraphPharmacist", "v0")},  # clinic
     "editor": {"ddi": ("recagora.agents.clinic:InteractionEditor", "v0")},  # clinic

@@ -31,8 +31,12 @@ class ClinicConfig:
     agents: str = field(
         default=DEFAULT_AGENTS,
         metadata={
-            "help": "Implementation per role: clinician=cooccurrence|frequent, pharmacist=graph, editor=ddi."
+            "help": "Implementation per role: clinician=cooccurrence|frequent|classifier, pharmacist=graph, editor=ddi."
         },
+    )
+    classifier: str = field(
+        default="",
+        metadata={"help": "Run folder of `recagora train flame-cls` (for clinician=classifier)."},
     )
     alpha: float = field(
         default=0.5,
