@@ -10,7 +10,14 @@ Same prompts, same server, one process:
 4. the layer's own cost per call, bare vs layer against an instant loopback stub server
    (so that LLM time and machine load do not drown it).
 
+5. `--tokens`: input tokens per LLM user-round of TriRec (docs/scale-plan.md): a run of
+   8 users x 2 rounds with a `fake:` LLM whose replies are valid and complete (no
+   retries), every request tokenized in ChatML with SmolLM2's own vocabulary (what the
+   llama.cpp server counts), and the share a prefix cache could serve: per request, the
+   longest token prefix shared with any earlier request, in 16-token blocks (vLLM's).
+
 Run: .venv/bin/python benchmarks/llm_bench.py [--requests 8] [--max-tokens 16] [--repeats 4]
+     .venv/bin/python benchmarks/llm_bench.py --tokens
 """
 
 from __future__ import annotations
@@ -152,6 +159,99 @@ async def _speed(base_url: str, requests) -> tuple[float, int]:
     return result
 
 
+def _complete_reply(messages: list[dict], schema: dict | None) -> str:
+    """A valid, complete reply for any TriRec schema: a score for every listed candidate."""
+    import re
+
+    from recagora.agents.llm.chat_models import minimal_instance
+
+    value = minimal_instance(schema, schema) if schema else "ok"
+    if isinstance(value, dict) and "scores" in value:
+        listed = len(re.findall(r"^\d+ \|", messages[-1]["content"], re.M))
+        value["scores"] = [{"id": i, "score": (3 * i) % 11} for i in range(1, listed + 1)]
+    if isinstance(value, dict) and "reason" in value:
+        value["reason"] = "I like dramas more than comedies these days."
+    return json.dumps(value)
+
+
+def trirec_prompts(agents: str, users: int = 8, rounds: int = 2) -> list[list[dict]]:
+    """Every request's messages in a TriRec run with a complete-reply `fake:` LLM."""
+    from recagora.environments.registry import get_scenario
+    from recagora.experiments.runner.config import build_config
+    from recagora.experiments.runner.runner import start_run
+
+    recorded: list[list[dict]] = []
+
+    def reply(messages, schema):
+        recorded.append(messages)
+        return _complete_reply(messages, schema)
+
+    fields = {"scenario": "trirec", "llm": "fake:", "agents": agents, "users": users}
+    config = build_config(get_scenario("trirec").config_cls, {**fields, "rounds": rounds})
+    with (
+        open_llm("fake:", fake_reply_fn=reply, use_cache=False) as llm,
+        tempfile.TemporaryDirectory() as runs,
+    ):
+        start_run(config, runs_dir=runs, llm=llm)
+    return recorded
+
+
+def _prompt_kind(messages: list[dict]) -> str:
+    if messages[0]["content"].startswith("You are a product promotion"):
+        return "item promote"
+    last = messages[-1]["content"]
+    return (
+        "score"
+        if "score from 0 to 10" in last
+        else "respond"
+        if "Pick at most" in last
+        else "reflect"
+    )
+
+
+def token_report(prompts: list[list[dict]], user_rounds: int, block: int = 16) -> dict:
+    """Tokens per user-round and per request kind; the prefix-cacheable share."""
+    from llama_cpp import Llama
+
+    vocab = Llama(model_path=str(embedded_gguf_path("smollm2")), vocab_only=True, verbose=False)
+
+    def chatml(messages):
+        turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+        return (turns + "<|im_start|>assistant\n").encode()
+
+    ids = [vocab.tokenize(chatml(m), add_bos=False, special=True) for m in prompts]
+    reusable = 0
+    for i, tokens in enumerate(ids):
+        shared = max((_common_prefix(tokens, ids[j]) for j in range(i)), default=0)
+        reusable += shared // block * block
+    kinds: dict[str, list[int]] = {}
+    for messages, tokens in zip(prompts, ids, strict=True):
+        kinds.setdefault(_prompt_kind(messages), []).append(len(tokens))
+    total = sum(map(len, ids))
+    return {
+        "requests_per_user_round": len(ids) / user_rounds,
+        "input_tokens_per_user_round": total / user_rounds,
+        "new_tokens_per_user_round": (total - reusable) / user_rounds,
+        "prefix_cacheable_share": reusable / total,
+        "mean_tokens_by_kind": {k: sum(v) / len(v) for k, v in sorted(kinds.items())},
+    }
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def tokens_main() -> None:
+    for agents in ("user=llm,item=surrogate", "user=llm,item=llm"):
+        report = token_report(trirec_prompts(agents), user_rounds=8 * 2)
+        print(agents, json.dumps(report, indent=1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=8, help="requests per batch")
@@ -161,7 +261,11 @@ def main() -> None:
     parser.add_argument(
         "--repeats", type=int, default=3, help="alternated bare/layer runs per concurrency level"
     )
+    parser.add_argument("--tokens", action="store_true", help="only TriRec's tokens per user-round")
     args = parser.parse_args()
+    if args.tokens:
+        tokens_main()
+        return
     bare_ms, layer_ms = asyncio.run(per_call_cost(bench_requests(8, 16), calls=100))
     print(f"per-call cost against an instant stub server: bare client {bare_ms:.2f} ms, "
           f"layer {layer_ms:.2f} ms (+{layer_ms - bare_ms:.2f} ms per call)")  # fmt: skip
