@@ -54,6 +54,13 @@ class IdentityAdapter(nn.Module):
         return prompts
 
 
+def make_adapter(kind: str, source_dim: int, target_dim: int, width: int, scale: float) -> nn.Module:
+    """PUMA's MLP adapter, or the identity (ConfigError when the widths differ)."""
+    if kind == "identity":
+        return IdentityAdapter(source_dim, target_dim)
+    return MigrationAdapter(source_dim, target_dim, width, scale=scale)
+
+
 def check_source(prompts: torch.Tensor, source_dim: int) -> None:
     """Prompts must have the width the adapter was built for."""
     if prompts.shape[-1] != source_dim:

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from recagora.item_space.errors import ConfigError
+from recagora.training.soft_tokens.template import SoftTemplate
+
+# The paper's rating template in MovieLens wording, reordered so the user's soft token
+# comes late (the text before it runs once, without gradients: see SoftTokenLM.logits);
+# the prompt ends where the digit goes.
+RATING_TEMPLATE = (
+    'Predict the rating (an integer from 1 to 5) that a user gives to the movie "{title}". '
+    "The user's preferences are encoded in the feature <soft>. Rating: "
+)
+ADAPTERS = ("mlp", "identity")
+
 
 @dataclass
 class PumaConfig:
@@ -28,3 +40,13 @@ class PumaConfig:
     batch_size: int = field(default=16, metadata={"help": "Ratings per optimizer step."})
     seed: int = field(default=0, metadata={"help": "Seed of the user draw, inits, batches and selection."})
     output_dir: str = field(default="runs/train/puma", metadata={"help": "Folder of report.json and the prompts."})
+    template: str = field(default=RATING_TEMPLATE, metadata={"help": "Rating prompt: {title} and one <soft> placeholder."})
+    adapter: str = field(default="mlp", metadata={"help": "Migration adapter: mlp (PUMA's) or identity (same-width backbones)."})
+    source_prompts: str = field(default="", metadata={"help": "prompts.pt of an earlier run: reuse its A prompts, skip stage 1."})
+
+    def __post_init__(self) -> None:
+        SoftTemplate(self.template, k=1)  # a template without <soft> is refused here, before any load
+        if "{title}" not in self.template:
+            raise ConfigError("PUMA's rating template needs a {title} field")
+        if self.adapter not in ADAPTERS:
+            raise ConfigError(f"adapter {self.adapter!r} is unknown; use one of {', '.join(ADAPTERS)}")

@@ -9,15 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from recagora.training.puma.config import RATING_TEMPLATE
 from recagora.training.soft_tokens import SoftTemplate, SoftTokenLM
-
-# The paper's rating template in MovieLens wording, reordered so the user's soft token
-# comes late (the text before it runs once, without gradients: see SoftTokenLM.logits);
-# the prompt ends where the digit goes.
-RATING_TEMPLATE = (
-    'Predict the rating (an integer from 1 to 5) that a user gives to the movie "{title}". '
-    "The user's preferences are encoded in the feature <soft>. Rating: "
-)
 
 
 class RatingHead(nn.Module):
@@ -39,9 +32,9 @@ class RatingHead(nn.Module):
 class RatingLM(nn.Module):
     """A frozen LM (SoftTokenLM, one soft row) plus its trainable rating head."""
 
-    def __init__(self, model, tokenizer):
+    def __init__(self, model, tokenizer, template: str = RATING_TEMPLATE):
         super().__init__()
-        self.lm = SoftTokenLM(model, tokenizer, SoftTemplate(RATING_TEMPLATE, k=1))
+        self.lm = SoftTokenLM(model, tokenizer, SoftTemplate(template, k=1))
         # Digits follow the template's trailing space; both backbones split " 4" as space + digit.
         self.digit_ids = [self.lm.tokens(f" {d}")[-1] for d in range(1, 6)]
         self.head = RatingHead()

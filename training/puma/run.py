@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from recagora.training.puma.adapter import MigrationAdapter
+from recagora.training.puma.adapter import make_adapter, source_prompts
 from recagora.training.puma.config import PumaConfig
 from recagora.training.puma.data import RatingData, load_ratings
 from recagora.training.puma.model import RatingLM
@@ -32,7 +32,9 @@ def run_puma(cfg: PumaConfig, dataset, log=print) -> dict:
     gen = torch.Generator().manual_seed(cfg.seed)
     data = load_ratings(dataset, cfg.n_users, cfg.max_train_per_user, cfg.max_test_per_user, cfg.test_share, rng)
     log(f"{len(data.users)} users, {len(data.train)} train / {len(data.test)} test ratings")
-    a, b = RatingLM(*load_frozen_lm(cfg.backbone_a)), RatingLM(*load_frozen_lm(cfg.backbone_b))
+    a = RatingLM(*load_frozen_lm(cfg.backbone_a), cfg.template)
+    b = RatingLM(*load_frozen_lm(cfg.backbone_b), cfg.template)
+    make_adapter(cfg.adapter, a.hidden_size, b.hidden_size, 8, 1.0)  # refuse a shapeless pair before training
     rows: dict[str, dict] = {}
 
     def record(name, rlm, table, cost: Cost | None = None):
@@ -40,7 +42,8 @@ def run_puma(cfg: PumaConfig, dataset, log=print) -> dict:
                       "lm_passes": cost.lm_passes if cost else 0, "seconds": round(cost.seconds, 1) if cost else 0.0}
         log(f"{name}: {rows[name]}")
 
-    prompts_a, cost = fit_prompts(a, data, cfg, gen)
+    prompts_a, cost = _source_prompts(a, data, cfg, gen)
+    heads = {"a": {k: v.clone() for k, v in a.head.state_dict().items()}}
     record("source A (unmigrated)", a, prompts_a, cost)
     prompts_b, cost = fit_prompts(b, data, cfg, gen)
     record("full retraining on B", b, prompts_b, cost)
@@ -52,12 +55,24 @@ def run_puma(cfg: PumaConfig, dataset, log=print) -> dict:
     migrated_b = _migrate(b, prompts_a, data, chosen, cfg, gen, record, "PUMA A->B (K-means x variance)")
     _migrate(b, prompts_a, data, budget_random, cfg, gen, record, "A->B, random users (same budget)")
     _migrate(a, migrated_b, data, chosen, cfg, gen, record, "chained A->B->A")
-    _migrate(a, torch.cat([prompts_a, prompts_b], -1), data, chosen, cfg, gen, record, "aggregated [A; B] -> A")
-    return _report(cfg, data, rows, chosen, {"a": prompts_a, "b": prompts_b, "migrated_b": migrated_b})
+    if cfg.adapter == "mlp":  # [A; B] is wider than A: only the MLP adapter has a shape for it
+        _migrate(a, torch.cat([prompts_a, prompts_b], -1), data, chosen, cfg, gen, record, "aggregated [A; B] -> A")
+    tables = {"a": prompts_a, "b": prompts_b, "migrated_b": migrated_b, "heads": heads}
+    return _report(cfg, data, rows, chosen, tables)
+
+
+def _source_prompts(a: RatingLM, data: RatingData, cfg, gen) -> tuple[torch.Tensor, Cost | None]:
+    """Stage 1 on A, or A's prompts and head from `cfg.source_prompts` (every user must be in it)."""
+    if not cfg.source_prompts:
+        return fit_prompts(a, data, cfg, gen)
+    saved = torch.load(cfg.source_prompts, weights_only=True)
+    prompts = source_prompts({"a": saved["a"]}, saved["users"], data.users)
+    a.head.load_state_dict(saved["heads"]["a"])
+    return prompts, Cost()
 
 
 def _migrate(target: RatingLM, source, data: RatingData, chosen, cfg, gen, record, name) -> torch.Tensor:
-    adapter = MigrationAdapter(source.shape[-1], target.hidden_size, cfg.adapter_width, scale=target.lm.scale)
+    adapter = make_adapter(cfg.adapter, source.shape[-1], target.hidden_size, cfg.adapter_width, target.lm.scale)
     cost = fit_adapter(target, adapter, source, data, chosen, cfg, gen)
     migrated = apply_adapter(adapter, source)
     record(name, target, migrated, cost)

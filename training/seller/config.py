@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from recagora.item_space.errors import ConfigError
+
 
 @dataclass
 class SellerConfig:
@@ -24,3 +26,9 @@ class SellerConfig:
     max_new_tokens: int = field(default=32, metadata={"help": "Longest generated explanation (tokens)."})
     seed: int = field(default=0, metadata={"help": "Seed of the pair draw, inits and batches."})
     output_dir: str = field(default="runs/train/seller", metadata={"help": "Folder of report.json, explanations.csv, weights."})
+
+    def __post_init__(self) -> None:
+        if self.soft_tokens < 1:
+            raise ConfigError(f"soft-token count must be at least 1 (got {self.soft_tokens})")
+        if self.experts < 1 or self.max_history < 1:
+            raise ConfigError("experts and max_history must be at least 1")

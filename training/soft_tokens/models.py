@@ -24,6 +24,9 @@ def load_frozen_lm(name: str, dtype: str = "float32"):
     Raises:
         ModelError: the model cannot be found or loaded offline.
     """
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # stderr keeps to results and one-line errors
     folder = {"smollm2": smollm2_folder, "gemma3-270m": gemma3_folder}.get(name)
     model, tokenizer = load_hf(BackboneConfig(name=str(folder()) if folder else name, dtype=dtype))
     model.requires_grad_(False)
