@@ -28,6 +28,10 @@ from recagora.item_space.popularity import popularity_groups
 from recagora.item_space.recommender import Recommender
 from recagora.item_space.types import UserHistory
 
+# Users per gathered (block, K, d) tensor: small enough to stay in cache (~3x faster
+# than 8192 at 100k users; the same numbers, each product being computed alone).
+CACHE_BLOCK = 256
+
 
 @runtime_checkable
 class NeighbourSource(Protocol):
@@ -120,7 +124,7 @@ class TriRecPlatform:
     ) -> Reranked:
         """TriRec stage 2 over the cohort, users in `idx` order; returns slates and new exposure."""
         users = cohort.taste_vectors(idx)  # (m, d)
-        affinity = pair_cosine(users, self.facts.vectors, candidates)
+        affinity = pair_cosine(users, self.facts.vectors, candidates, block=CACHE_BLOCK)
         order, after = rerank(
             scores.scores,
             affinity,

