@@ -46,3 +46,26 @@ def test_vllm_serves_structured_replies_with_json_schema(tmp_path):
         summary = llm.ledger_summary()
     assert all(r.ok for r in results)
     assert summary["structured_mode"] == "json_schema" and summary["repairs"] == 0
+
+
+@pytest.mark.parametrize(
+    ("visible", "gpus", "extra", "expected"),
+    [
+        (None, 4, [], [({"CUDA_VISIBLE_DEVICES": str(i)}, []) for i in range(3)]),
+        ("5,7,9", 8, [], [({"CUDA_VISIBLE_DEVICES": d}, []) for d in ("5", "7", "9")]),
+        (None, 1, [], [({}, ["--gpu-memory-utilization", "0.300"])] * 3),
+        (None, 1, ["--gpu-memory-utilization=0.2"], [({}, [])] * 3),
+    ],
+)
+def test_vllm_replicas_get_a_gpu_each_or_a_share_of_one(
+    monkeypatch, visible, gpus, extra, expected
+):
+    from recagora.agents.llm import servers
+
+    monkeypatch.setattr(servers, "_cuda_gpu_count", lambda: gpus)
+    if visible is None:
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    else:
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    assert [servers._replica_placement((i, 3), extra) for i in range(3)] == expected
+    assert servers._replica_placement((0, 1), extra) == ({}, [])
