@@ -4,8 +4,9 @@
 
 Runs the same TriRec episode (surrogate users and items, ML-100K with the hashing
 embedder, per-user events on) in one process, the modes alternating `--repeats` times
-after a warm-up, and prints the median wall time of each (setup included) and its ratio
-to "memory":
+after a warm-up, and prints the median wall and CPU time of each (setup included; CPU
+time = this process's, the work done whatever the machine's load) and its ratio to
+"memory":
   - memory: `prepare_trirec` + the round graph compiled WITHOUT a checkpointer, rounds
     kept in a `MemorySink` (no run folder: the simulation alone);
   - round: `start_run` as the CLI runs it (run folder, events.jsonl, SQLite checkpoint
@@ -37,27 +38,28 @@ from recagora.item_space.space import ItemSpace
 MODES = ("memory", "round", "node", "node-async")
 
 
-def _in_memory(config: TrirecConfig, space) -> float:
-    started = time.perf_counter()
+def _in_memory(config: TrirecConfig, space) -> tuple[float, float]:
+    started, cpu = time.perf_counter(), time.process_time()
     episode = prepare_trirec(config, RunServices(sink=MemorySink(), extras={"space": space}))
     app = per_round(build_trirec_graph()).compile()
     asyncio.run(
         app.ainvoke(episode.initial_state, {"recursion_limit": 100_000}, context=episode.context)
     )
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def _checkpointed(config: TrirecConfig, space, granular, durability: str) -> float:
+def _checkpointed(config: TrirecConfig, space, granular, durability: str) -> tuple[float, float]:
     runner.per_round, runner.DURABILITY = granular, durability
     with tempfile.TemporaryDirectory() as runs:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = runner.start_run(config, runs_dir=runs, extras={"space": space})
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started, time.process_time() - cpu
     assert result.status == "finished"
     return elapsed
 
 
-def run_mode(mode: str, config: TrirecConfig, space) -> float:
+def run_mode(mode: str, config: TrirecConfig, space) -> tuple[float, float]:
+    """(wall s, CPU s of this process) of one run in `mode`."""
     if mode == "memory":
         return _in_memory(config, space)
     if mode == "round":
@@ -85,15 +87,18 @@ def main() -> None:
         load_dataset("ml-100k").catalog, embedder=HashingEmbedder(), use_cache=False
     )
     _in_memory(build_config(TrirecConfig, {"agents": config.agents, "population": 200}), space)
-    times: dict[str, list[float]] = {mode: [] for mode in args.modes}
+    times: dict[str, list[tuple[float, float]]] = {mode: [] for mode in args.modes}
     for _ in range(args.repeats):
         for mode in args.modes:
             times[mode].append(run_mode(mode, config, space))
-            print(f"{mode}: {times[mode][-1]:.1f} s", flush=True)
-    medians = {mode: statistics.median(values) for mode, values in times.items()}
-    for mode in args.modes:
-        ratio = f" ({medians[mode] / medians['memory']:.2f}x memory)" if "memory" in medians else ""
-        print(f"{mode:>10}: median {medians[mode]:.1f} s over {args.repeats} run(s){ratio}")
+            wall, cpu = times[mode][-1]
+            print(f"{mode}: {wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
+    for clock, name in ((0, "wall"), (1, "CPU")):
+        medians = {m: statistics.median(t[clock] for t in v) for m, v in times.items()}
+        for mode in args.modes:
+            base = medians.get("memory")
+            ratio = f" ({medians[mode] / base:.2f}x memory)" if base else ""
+            print(f"{mode:>10}: median {medians[mode]:.1f} s {name}{ratio}")
 
 
 if __name__ == "__main__":
