@@ -161,3 +161,21 @@ def test_a_file_that_is_no_ledger_is_a_one_line_error(tmp_path):
     with pytest.raises(ConfigError, match="is not an LLM ledger") as refused:
         Ledger.continued(tmp_path, spec="fake:", model="fake", is_local=True)
     assert "\n" not in str(refused.value)
+
+
+def test_cached_replies_keep_their_token_cost_apart_and_batches_are_timed(tmp_path):
+    from recagora.agents.llm import LLMRequest, open_llm
+
+    requests = [
+        LLMRequest(messages=({"role": "user", "content": f"say {n} words"},)) for n in range(3)
+    ]
+    with open_llm("fake:", cache_dir=tmp_path, fake_latency_s=0.01) as llm:
+        llm.chat_batch_sync(requests)
+        first = llm.ledger_summary()
+        llm.chat_batch_sync(requests)
+        both = llm.ledger_summary()
+    assert first["uncached_requests"] == 3 and first["batch_wall_s"] >= 0.01
+    assert (both["uncached_requests"], both["cache_hits"]) == (3, 3)
+    assert both["prompt_tokens"] == first["prompt_tokens"] > 0
+    assert both["cached_prompt_tokens"] == first["prompt_tokens"]
+    assert both["cached_completion_tokens"] == first["completion_tokens"]
