@@ -159,7 +159,8 @@ def _as_call_failed(backend, error: BaseException) -> CallFailed:
     kind, _ = classify(error)
     if kind == "transport" and not backend.alive():
         return CallFailed("server_died", backend.exit_message())
-    if kind == "transport" and _refused(error):
+    # A fleet fails over from a refusing endpoint itself (fleet.py); FleetDown says when all are.
+    if kind == "transport" and backend.fleet is None and _refused(error):
         where = backend.base_url or "the server"
         return CallFailed("server_died", f"{where} refuses connections (server down?)")
     if kind == "auth":
