@@ -7,8 +7,9 @@ Surrogate mode: agents user=surrogate,item=surrogate (no LLM), synthetic populat
 resampled from ML-100K (`--population`), re-ranked in blocks of `--users-per-step` users
 per exposure snapshot (`platform.trirec.users_per_step`; default 256 here, 1 = the paper's
 strict one-user-at-a-time order), the graph compiled WITHOUT a checkpointer
-(pure simulation speed); the 1k row is repeated WITH the SQLite checkpointer as the
-baseline for its overhead. A user-step is one active user going through one round.
+(pure simulation speed); the 1k row is repeated WITH the runner's SQLite checkpointer
+(one checkpoint per round) as the baseline for its overhead. `benchmarks/scale_bench.py`
+compares this code with an older checkout in one run. A user-step is one active user going through one round.
 Per-user events are turned off above 10k users (the sink only counts them).
 
 LLM mode: agents user=surrogate,item=llm on llamacpp:smollm2, wall time and tokens per
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from recagora.environments.round_graph import per_round
 from recagora.environments.scenario import RunServices
 from recagora.environments.trirec.config import TrirecConfig
 from recagora.environments.trirec.graph import build_trirec_graph
@@ -77,7 +79,7 @@ def bench_surrogate(users: int, rounds: int, users_per_step: int) -> dict[str, f
     sink = CountingSink()
     episode = prepare_trirec(config, RunServices(sink=sink))
     setup_s = time.perf_counter() - started
-    graph = build_trirec_graph().compile()
+    graph = per_round(build_trirec_graph()).compile()  # one graph node per round, as the runner
     started = time.perf_counter()
     asyncio.run(
         graph.ainvoke(episode.initial_state, {"recursion_limit": 10_000}, context=episode.context)
