@@ -20,13 +20,13 @@ from recagora.item_space.errors import ConfigError, did_you_mean
 # role -> implementation -> (entry point "module:Class" or the class itself, version)
 AGENTS: dict[str, dict[str, tuple[str | type, str]]] = {
     "user": {  # TriRec
-        "llm": ("recagora.agents.roles.user_llm:LLMUserAgent", "v0"),
+        "llm": ("recagora.agents.roles.user_llm:LLMUserAgent", "v1"),  # v1: reflect prompt without the repeated memory
         "surrogate": ("recagora.agents.roles.user_surrogate:SurrogateUserAgent", "v0"),
         "v0": ("recagora.agents.roles.user_surrogate:SurrogateUserAgent", "v0"),  # = surrogate
         "learned": ("recagora.agents.roles.user_learned:LearnedUserAgent", "v0"),
     },
     "item": {  # TriRec
-        "llm": ("recagora.agents.roles.item_llm:LLMItemAgent", "v1"),
+        "llm": ("recagora.agents.roles.item_llm:LLMItemAgent", "v2"),  # v2: audience before the item (shared prefix)
         "surrogate": ("recagora.agents.roles.item_surrogate:TemplateItemAgent", "v1"),
     },
     "platform": {  # TriRec

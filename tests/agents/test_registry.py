@@ -24,7 +24,7 @@ def test_a_full_spec_round_trips_and_partial_specs_keep_the_defaults():
     partial = parse_agent_spec("item=surrogate", default=TRIREC)
     assert str(partial) == "user=surrogate,item=surrogate,platform=trirec"
     assert parse_agent_spec("user=surrogate,item=surrogate", TRIREC).uses_llm() is False
-    assert mix.versions()["user"] == "llm@v0"
+    assert mix.versions()["user"] == "llm@v1"
     assert mix["item"] == "surrogate" and mix.roles()["platform"] == "trirec"
 
 
@@ -69,6 +69,9 @@ def test_every_registered_entry_resolves_to_a_class_with_its_role_methods():
         "feedback": ("critique",),
         "evaluator": ("judge",),
         "post_writer": ("write",),
+        "clinician": ("scores", "propose"),
+        "pharmacist": ("flag",),
+        "editor": ("revise",),
     }
     for role, impls in list_agents().items():
         for impl in impls:
