@@ -24,7 +24,7 @@ def _split(dataset: str, split: str):
 def train(
     method: str = typer.Argument(
         ...,
-        help="Training method: sft, flower, grpo, blade, bon, ugr, puma, seller, mindrec, flame-cls (medication classifier), or papereval-scorer (ICLR 2017 paper scorer).",
+        help="Training method: sft, flower, grpo, blade, bon, ugr, puma, seller, mindrec, flame-cls (medication classifier), flame-list (its list editor), or papereval-scorer (ICLR 2017 paper scorer).",
     ),
     dataset: str = typer.Option(
         "video-games", "--dataset", help="Registered dataset name or path."
@@ -49,6 +49,9 @@ def train(
         return
     if method == "flame-cls":
         _train_flame_cls(config, set_, output_dir)
+        return
+    if method == "flame-list":
+        _train_flame_list(config, set_, output_dir)
         return
     from recagora.training.registry import SOFT_TOKEN_METHODS
 
@@ -144,6 +147,22 @@ def _train_flame_cls(config_path: Path | None, overrides: list[str], output_dir:
     typer.echo(
         f"flame-cls: test Jaccard {test['jaccard']}, F1 {test['f1']}, DDI rate {test['ddi_rate']} "
         f"(epoch {report['epoch']}, threshold {report['threshold']} chosen on validation); {out / 'report.json'}"
+    )
+
+
+def _train_flame_list(config_path: Path | None, overrides: list[str], output_dir: Path | None):
+    """`recagora train flame-list`: FLAME's list editor on a flame-cls run (--set classifier=RUN)."""
+    from recagora.training.configs import load_config
+    from recagora.training.flame_list import FlameListConfig, train_flame_list
+
+    out = check_output_dir(output_dir or Path("runs/train/flame-list"), "--output-dir")
+    settings = load_config(FlameListConfig, config_path, None, [*overrides, f"output_dir={out}"])
+    report = train_flame_list(settings)
+    final = report.get("grpo", report["sft"])
+    typer.echo(
+        f"flame-list ({settings.reward}): test Jaccard {final['jaccard']} vs classifier "
+        f"{report['classifier']['jaccard']}, DDI rate {final['ddi_rate']}, refusal rate "
+        f"{final['refusal_rate']}; {out / 'report.json'}"
     )
 
 
