@@ -142,3 +142,28 @@ def test_a_classifier_from_another_split_seed_is_refused(tmp_path):
         load_world(FlameListConfig(classifier=str(tmp_path), seed=0))
     with pytest.raises(ConfigError, match="no flame-cls classifier"):
         load_world(FlameListConfig(classifier=str(tmp_path / "missing")))
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (["group=1"], "group must be >= 2"),
+        (["reward=dense"], "reward must be one of"),
+        (["seed=0"], "used split seed 1, not 0"),
+    ],
+)
+def test_the_cli_refuses_bad_settings_in_one_line(settings, message, tmp_path, capsys):
+    from recagora.experiments.cli.main import main
+
+    folder = tmp_path / "cls"
+    folder.mkdir()
+    np.savez(folder / "classifier.npz", tokens=np.zeros((1, 2)), drugs=np.zeros((1, 2)),
+             bias=np.zeros(1))  # fmt: skip
+    meta = {"threshold": 0.5, "tokens": ["dx:a"], "drugs": ["x"], "seed": 1}
+    (folder / "classifier.json").write_text(json.dumps(meta))
+    sets = [a for s in [f"classifier={folder}", *settings] for a in ("--set", s)]
+    argv = ["train", "flame-list", *sets, "--output-dir", str(tmp_path / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out" / "report.json").exists()
