@@ -35,7 +35,17 @@ SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 def main() -> None:
     args = _parser().parse_args()
     dataset = load_dataset("games-semids")
-    split = dataset.split("auto")
+    split = _subsample(dataset.split("auto"), args.users, args.seed)
+    if args.sft_steps > 0:  # an SFT run on this (sub)sample, same settings as the RL runs
+        sft = _settings(args, Path(args.out) / "sft", args.sft_steps)[:-1]
+        sft = [s for s in sft if not s.startswith(("init_from", "num_generations", "rollout"))]
+        make_trainer(
+            "sft",
+            dataset.catalog,
+            split.train,
+            overrides=[*sft, "learning_rate=0.001", "batch_size=32", "micro_batch_size=32"],
+        ).train()
+        args.sft = str(Path(args.out) / "sft")
     valid = pick_samples(split.valid, args.valid_samples, args.seed)
     test = pick_samples(split.test, args.test_samples, args.seed)
     out = Path(args.out)
@@ -52,23 +62,39 @@ def main() -> None:
     _print(results)
 
 
-def _train_with_curve(method, args, catalog, split, valid) -> dict[str, list[float]]:
-    """Train `method` from the SFT run in chunks; val NDCG@10 and mean reward per chunk."""
-    overrides = [
-        f"output_dir={Path(args.out) / method}",
+def _subsample(split, users: int, seed: int):
+    """The split restricted to `users` seeded users (0 = all): their train, valid, test."""
+    if users <= 0:
+        return split
+    from dataclasses import replace
+
+    names = sorted({s.user for s in split.test})
+    keep = set(np.random.default_rng(seed).choice(names, size=users, replace=False).tolist())
+    part = {k: [s for s in getattr(split, k) if s.user in keep] for k in ("train", "valid", "test")}
+    return replace(split, **part)
+
+
+def _settings(args, output_dir: Path, steps: int) -> list[str]:
+    return [
+        f"output_dir={output_dir}",
         f"init_from={args.sft}",
-        f"max_steps={args.rl_steps}",
-        f"batch_size={args.batch_size}",
-        f"micro_batch_size={args.batch_size}",
         f"num_generations={args.generations}",
         "rollout=beam",
-        f"learning_rate={args.learning_rate}",
+        f"max_steps={steps}",
+        f"batch_size={args.batch_size}",
+        f"micro_batch_size={args.batch_size}",
         "warmup_steps=1",
         "prompt.max_history=5",
         f"seed={args.seed}",
         "progress=false",
         f"save_every={args.eval_every}",
+        f"learning_rate={args.learning_rate}",
     ]
+
+
+def _train_with_curve(method, args, catalog, split, valid) -> dict[str, list[float]]:
+    """Train `method` from the SFT run in chunks; val NDCG@10 and mean reward per chunk."""
+    overrides = _settings(args, Path(args.out) / method, args.rl_steps)
     trainer = make_trainer(method, catalog, split.train, overrides=overrides)
     policy = GenerativeRecommender(
         trainer.backbone, trainer.items, trainer.config.prompt, trainer.titles, method
@@ -167,7 +193,9 @@ def _print(results: dict) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sft", required=True, help="SFT run folder on games-semids.")
+    parser.add_argument("--sft", default="", help="SFT run folder on games-semids.")
+    parser.add_argument("--sft-steps", type=int, default=0, help="Train SFT here (replaces --sft).")
+    parser.add_argument("--users", type=int, default=0, help="Seeded user subsample (0 = all).")
     parser.add_argument("--out", default="runs/ugr-semids", help="Folder for the runs and results.")
     parser.add_argument("--rl-steps", type=int, default=40, help="RL optimizer steps per method.")
     parser.add_argument("--eval-every", type=int, default=10, help="Validation NDCG every N steps.")
