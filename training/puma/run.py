@@ -30,6 +30,7 @@ def run_puma(cfg: PumaConfig, dataset, log=print) -> dict:
     """Train, migrate and evaluate; write <output_dir>/report.json and prompts.pt; return the report."""
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed)  # the adapters' nn.Linear inits draw from the global generator
     data = load_ratings(dataset, cfg.n_users, cfg.max_train_per_user, cfg.max_test_per_user, cfg.test_share, rng)
     log(f"{len(data.users)} users, {len(data.train)} train / {len(data.test)} test ratings")
     a = RatingLM(*load_frozen_lm(cfg.backbone_a), cfg.template)
@@ -88,6 +89,8 @@ def _report(cfg, data, rows, chosen, prompts) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     report = {"config": vars(cfg), "users": len(data.users), "train_ratings": len(data.train),
               "test_ratings": len(data.test), "selected_users": chosen, "rows": rows,
+              "lm_passes": "one training rating through the LM (forward + backward; forward only for "
+                           "'B with random prompts', which trains the head alone)",
               "written": time.strftime("%Y-%m-%d %H:%M:%S")}
     (out / "report.json").write_text(json.dumps(report, indent=2))
     torch.save({"users": data.users, **prompts}, out / "prompts.pt")
