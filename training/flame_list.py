@@ -63,6 +63,7 @@ from recagora.training.flame_rewards import (
 )
 
 REWARDS = ("stepwise", "outcome", "none")
+FEATURE_SCALE = 20.0
 NEG = -1e9  # a masked logit (finite: masked positions times a zero weight stay 0, not nan)
 
 
@@ -141,7 +142,9 @@ class ListEditor(torch.nn.Module):
         self.gru = torch.nn.GRU(dim, dim, batch_first=True)
         self.out = torch.nn.Linear(dim, self.n_drugs + 1)
         self.out.weight.data[: self.n_drugs] = torch.tensor(drugs)
-        # Per instruction, the weights of (is listed, classifier logit, their product).
+        # Per instruction, the weights of (is listed, classifier logit, their product), scaled
+        # by FEATURE_SCALE: Adam moves a weight by ~lr a step, and these few need to reach ~5
+        # within one SFT run (unscaled, SFT left them near 0.2 and half the lines refused).
         self.features = torch.nn.Parameter(torch.zeros(2, 3))
 
     def initial(
@@ -152,7 +155,7 @@ class ListEditor(torch.nn.Module):
             1, keepdim=True
         ).clamp(min=1)
         state = torch.tanh(self.start(torch.cat([self.context(context), listed, self.op(op)], -1)))
-        w = self.features[op]
+        w = FEATURE_SCALE * self.features[op]
         offset = w[:, :1] * proposal + w[:, 1:2] * cls + w[:, 2:] * proposal * cls
         offset = torch.cat([offset, torch.zeros(len(op), 1)], 1)  # STOP: no offset
         return state.unsqueeze(0), offset.unsqueeze(1)
