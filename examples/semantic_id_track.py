@@ -139,6 +139,14 @@ def table(rows: dict) -> str:
     return "\n".join(lines)
 
 
+def save(rows: dict, out: Path) -> None:
+    """rows.json (every report) and table.md (the table so far) in `out`."""
+    (out / "rows.json").write_text(
+        json.dumps({f"{k[0]}/{k[1]}": v for k, v in rows.items()}, indent=1)
+    )
+    (out / "table.md").write_text(table(rows) + "\n")
+
+
 def main() -> None:
     args = parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -162,11 +170,8 @@ def main() -> None:
                     f"({report['seconds']:.0f} s)",
                     flush=True,
                 )
-            (args.out / "rows.json").write_text(
-                json.dumps({f"{k[0]}/{k[1]}": v for k, v in rows.items()}, indent=1)
-            )
+                save(rows, args.out)  # after every seed: a cut-short run keeps its rows
     print(table(rows))
-    (args.out / "table.md").write_text(table(rows) + "\n")
 
 
 if __name__ == "__main__":
