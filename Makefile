@@ -28,6 +28,10 @@ demo: setup
 	$(BIN)/recagora demo
 
 test: setup
+	# The HTML report's browser test needs Debian's chromium + chromedriver: installed when
+	# missing and root; without them that test is skipped with the reason.
+	command -v chromedriver >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) || true
 	bash .ci/checks
 
 lint: setup
