@@ -34,7 +34,9 @@ class MindRecRecommender:
         self.model, self.codes, self.config, self.name = model.eval(), codes, config, name
         self.unit_of_item, self.unit_item = codes.units()
         self.titles = codes.names()  # what serving reads to tell a generative policy
-        self.postings = Postings(torch.as_tensor(codes.codes), len(codes.vocabulary))
+        self.postings = Postings(
+            torch.as_tensor(codes.codes), len(codes.vocabulary), codes.n_category
+        )
 
     @classmethod
     def load(cls, checkpoint: str | Path, catalog: Catalog, device: str = "cpu"):
@@ -101,7 +103,11 @@ class MindRecRecommender:
         postings, ids = self.postings, None
         if candidates is not None:
             ids = np.unique(self.unit_item[self.unit_of_item[np.asarray(candidates, np.int64)]])
-            postings = Postings(torch.as_tensor(self.codes.codes[ids]), len(self.codes.vocabulary))
+            postings = Postings(
+                torch.as_tensor(self.codes.codes[ids]),
+                len(self.codes.vocabulary),
+                self.codes.n_category,
+            )
         k = min(k, len(self.unit_item) if ids is None else len(ids))
         result = self._search([history.items], postings, k)
         found = result.items[0].numpy()

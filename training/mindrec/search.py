@@ -55,22 +55,44 @@ class Postings:
     search never touches an (states x N) table after the first step.
     """
 
-    def __init__(self, codes: torch.Tensor, vocab: int):
+    def __init__(self, codes: torch.Tensor, vocab: int, n_category: int = 0):
         n_items, n_slots = codes.shape
-        keys = (codes + torch.arange(n_slots, device=codes.device)[None, :] * vocab).T.reshape(-1)
+        self.codes, self.vocab, self.n_category = codes, vocab, n_category
+        # ID-slot postings are kept per full category path: (path, slot j, token v) holds
+        # a handful of items, where (slot j, token v) alone holds ~N / 256.
+        self.path_hash, path = torch.unique(
+            _prefix_hash(codes[:, :n_category], vocab), return_inverse=True
+        )
+        self.root = len(self.path_hash) * n_slots * vocab  # the key of "every item"
+        keys = self._keys(codes, path, torch.ones_like(codes, dtype=torch.bool)).T.reshape(-1)
         order = keys.argsort(stable=True)
-        self.codes, self.vocab, self.root = codes, vocab, n_slots * vocab
-        all_items = torch.arange(n_items, device=codes.device)
-        self.items = torch.cat([order % n_items, all_items])
+        self.items = torch.cat([order % n_items, torch.arange(n_items, device=codes.device)])
         counts = torch.bincount(keys, minlength=self.root)
         self.length = torch.cat([counts, counts.new_tensor([n_items])])
         self.start = torch.cat([torch.cumsum(counts, 0) - counts, counts.new_tensor([len(keys)])])
+        _, self.unit = torch.unique(codes, dim=0, return_inverse=True)  # same answer, same unit
+        self.unit_codes = codes.new_zeros((int(self.unit.max()) + 1, n_slots))
+        self.unit_codes[self.unit] = codes
+        self.prefix_hash, self.prefix_allowed = _prefix_tables(codes, vocab, n_category)
+
+    def _keys(self, answers, path, usable):
+        """(k, L) posting keys of filled slots: (scope, slot, token), scope = the path for ID
+        slots, 0 for category slots; `root` (every item) where not usable."""
+        slots = torch.arange(answers.shape[1], device=answers.device)
+        scope = torch.where(slots[None, :] >= self.n_category, path[:, None], 0)
+        keys = (scope * answers.shape[1] + slots[None, :]) * self.vocab + answers
+        return torch.where(usable, keys, self.root)
 
     def consistent(self, answers: torch.Tensor, mask_id: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(owner, item) pairs: every catalog item agreeing with each (k, L) partial answer."""
         filled = answers != mask_id
+        hashes = _prefix_hash(answers[:, : self.n_category], self.vocab)
+        path = torch.searchsorted(self.path_hash, hashes).clamp(max=len(self.path_hash) - 1)
+        whole = (self.path_hash[path] == hashes) & filled[:, : self.n_category].all(dim=1)
         slots = torch.arange(answers.shape[1], device=answers.device)
-        keys = torch.where(filled, slots[None, :] * self.vocab + answers, self.root)
+        # An ID slot's path-scoped posting needs the whole path; else use every item.
+        usable = filled & (whole[:, None] | (slots[None, :] < self.n_category))
+        keys = self._keys(answers, path, usable)
         pivot = keys.gather(1, self.length[keys].argmin(dim=1, keepdim=True)).squeeze(1)
         lengths = self.length[pivot]
         owner = torch.repeat_interleave(torch.arange(len(answers), device=answers.device), lengths)
@@ -83,6 +105,33 @@ class Postings:
         mine = owner[check]
         agree[check] = ((self.codes[items[check]] == answers[mine]) | ~filled[mine]).all(dim=1)
         return owner[agree], items[agree]
+
+
+def _prefix_hash(prefix: torch.Tensor, vocab: int) -> torch.Tensor:
+    """(k,) int64 key of each (k, l) category prefix (mask tokens = unfilled, not hashed)."""
+    base = vocab + 1
+    filled = prefix < vocab
+    powers = base ** torch.arange(prefix.shape[1], device=prefix.device)
+    return ((prefix + 1) * filled * powers).sum(dim=1)
+
+
+def _prefix_tables(codes: torch.Tensor, vocab: int, n_category: int):
+    """Sorted keys of every category prefix (the empty one included) and, per prefix,
+    the (L, V) tokens its items hold: the allowed tables of the category phase and of
+    the first ID step, looked up instead of walking thousands of items per state."""
+    n_items, n_slots = codes.shape
+    keys = []
+    for level in range(n_category + 1):
+        prefix = codes[:, :n_category].clone()
+        prefix[:, level:] = vocab  # unfilled below `level`
+        keys.append(_prefix_hash(prefix, vocab))
+    every = torch.cat(keys)
+    unique, inverse = torch.unique(every, return_inverse=True)
+    tables = torch.zeros((len(unique), n_slots, vocab), dtype=torch.bool, device=codes.device)
+    item = torch.arange(n_items, device=codes.device).repeat(n_category + 1)
+    slots = torch.arange(n_slots, device=codes.device)
+    tables[inverse[:, None], slots[None, :], codes[item]] = True
+    return unique, tables
 
 
 def check_beams(num_beams: int, n_units: int) -> None:
@@ -124,9 +173,13 @@ def _step(model, memory, postings, beams, step, n_category, mask_id, diversity):
     users, width, n_slots = beams.answer.shape
     alive = torch.isfinite(beams.score).nonzero()  # (k, 2) user, beam
     answers = beams.answer[alive[:, 0], alive[:, 1]]
-    logits = model.denoise(select_memory(memory, alive[:, 0]), answers).float()  # (k, L, V)
-    reachable = _allowed(postings, answers, mask_id, logits.shape[-1])
-    top, answer = _expand(logits, answers, reachable, step, n_category, mask_id, width)
+    reachable = _allowed(postings, answers, mask_id, mask_id)  # (k, L, V)
+    determined = (reachable.sum(-1) == 1).all(-1)  # (k,) its moves are forced: no model
+    logits = torch.zeros(reachable.shape, device=reachable.device)
+    run = (~determined).nonzero(as_tuple=True)[0]
+    if len(run):
+        logits[run] = model.denoise(select_memory(memory, alive[run, 0]), answers[run]).float()
+    top, answer = _expand(logits, answers, reachable, determined, step, n_category, mask_id, width)
     # Candidates in a (U, B * B) layout: candidate (b, j) is beam b's j-th best move.
     per_beam = top.shape[1]
     score = torch.full((users, width, per_beam), -torch.inf, device=top.device)
@@ -137,6 +190,8 @@ def _step(model, memory, postings, beams, step, n_category, mask_id, diversity):
     cand_answer[alive[:, 0], alive[:, 1]] = answer
     flat_shape = (users, width * per_beam)
     cand_score, cand_answer = score.reshape(flat_shape), cand_answer.reshape(*flat_shape, n_slots)
+    if step >= n_category:  # complete the candidates that name one item already
+        cand_answer = _complete(postings, cand_answer, torch.isfinite(cand_score), mask_id)
     cand_score = _drop_duplicates(cand_score, cand_answer)  # two fill orders, one answer
     if diversity > 0 and step >= n_category:
         pick = _diverse_top(cand_score, cand_answer, mask_id, n_category, width, diversity)
@@ -146,7 +201,7 @@ def _step(model, memory, postings, beams, step, n_category, mask_id, diversity):
     return _Beams(answer=cand_answer[rows, pick], score=cand_score[rows, pick])
 
 
-def _expand(logits, answers, reachable, step, n_category, mask_id, width):
+def _expand(logits, answers, reachable, determined, step, n_category, mask_id, width):
     """(k, M) log-probabilities of each state's best moves and (k, M, L) the answers they make.
 
     reachable: (k, L, V) tokens some consistent item has at each slot. A state whose
@@ -155,7 +210,6 @@ def _expand(logits, answers, reachable, step, n_category, mask_id, width):
     a completed state proposes itself again, which lets two beams that reach the same
     item by different orders merge as soon as they are determined.
     """
-    determined = (reachable.sum(-1) == 1).all(-1)  # (k,)
     completed = reachable.float().argmax(-1)  # (k, L): the one token left, if determined
     allowed = reachable & _open_slots(answers == mask_id, step, n_category)[..., None]
     log_probs = torch.log_softmax(logits.masked_fill(~allowed, -torch.inf), dim=-1)
@@ -169,6 +223,24 @@ def _expand(logits, answers, reachable, step, n_category, mask_id, width):
     return top, answer
 
 
+def _complete(postings, answers: torch.Tensor, live: torch.Tensor, mask_id: int) -> torch.Tensor:
+    """answers (U, C, L) with every live partial answer whose consistent items all share one
+    answer filled in: its remaining moves are forced (log-probability 0), and completing it
+    now lets candidates that reach one item by different fill orders merge BEFORE the
+    selection, instead of after it (which would leave beams empty)."""
+    rows = live.nonzero(as_tuple=True)
+    partial = answers[rows]
+    owner, items = postings.consistent(partial, mask_id)
+    unit = postings.unit[items]
+    low = torch.full((len(partial),), len(postings.unit), device=items.device)
+    low = low.scatter_reduce(0, owner, unit, reduce="amin")
+    high = torch.full_like(low, -1).scatter_reduce(0, owner, unit, reduce="amax")
+    single = (low == high).nonzero(as_tuple=True)[0]
+    out = answers.clone()
+    out[rows[0][single], rows[1][single]] = postings.unit_codes[low[single]]
+    return out
+
+
 def _open_slots(masked: torch.Tensor, step: int, n_category: int) -> torch.Tensor:
     """(k, L) slots a step may fill: category level `step`, else any masked ID slot."""
     slots = torch.arange(masked.shape[1], device=masked.device)
@@ -177,17 +249,24 @@ def _open_slots(masked: torch.Tensor, step: int, n_category: int) -> torch.Tenso
 
 
 def _allowed(postings: Postings, answers: torch.Tensor, mask_id: int, vocab: int) -> torch.Tensor:
-    """(k, L, V) bool: token v may fill slot j iff some consistent item has v at j."""
-    n_slots = answers.shape[1]
+    """(k, L, V) bool: token v may fill slot j iff some consistent item has v at j.
+
+    States with no ID slot filled read their category prefix's table; the others walk
+    their consistent items (a few hundred at most once an ID slot is filled).
+    """
+    n_category, n_slots = postings.n_category, answers.shape[1]
     allowed = torch.zeros((len(answers), n_slots, vocab), dtype=torch.bool, device=answers.device)
+    coarse = (answers[:, n_category:] == mask_id).all(dim=1)
+    if coarse.any():
+        keys = _prefix_hash(answers[coarse, :n_category], mask_id)
+        index = torch.searchsorted(postings.prefix_hash, keys).clamp(
+            max=len(postings.prefix_hash) - 1
+        )
+        known = postings.prefix_hash[index] == keys  # a prefix outside the catalog: nothing
+        allowed[coarse] = postings.prefix_allowed[index] & known[:, None, None]
+    owner, items = postings.consistent(answers[~coarse], mask_id)
+    rows = torch.nonzero(~coarse).squeeze(1)[owner]
     slots = torch.arange(n_slots, device=answers.device)
-    empty = (answers == mask_id).all(dim=1)
-    if empty.any():  # the first step: every item, the same table for every user
-        every = torch.zeros((n_slots, vocab), dtype=torch.bool, device=answers.device)
-        every[slots[None, :], postings.codes] = True
-        allowed[empty] = every
-    owner, items = postings.consistent(answers[~empty], mask_id)
-    rows = torch.nonzero(~empty).squeeze(1)[owner]
     allowed[rows[:, None], slots[None, :], postings.codes[items]] = True
     return allowed
 

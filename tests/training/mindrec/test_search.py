@@ -26,7 +26,7 @@ def _search(model, codes, n_category, history, beams, diversity=0.0):
         return diffusion_beam_search(
             model,
             history,
-            Postings(torch.as_tensor(codes), vocab),
+            Postings(torch.as_tensor(codes), vocab, n_category),
             n_category,
             vocab,
             beams,
