@@ -7,6 +7,12 @@ visit then draws (#miss, #extra) from a visit with the same true-list length, dr
 many true drugs with probability proportional to their miss frequency, and adds that many
 other drugs with probability proportional to their extra frequency. The "add" instruction
 should name the dropped drugs, the "remove" instruction the added ones.
+
+(#miss, #extra) are capped at `max_edits`, so simulated proposals are closer to the truth
+than the classifier's test lists (training Jaccard ~0.45 before the cap, test ~0.28).
+Drawing the errors in full and cutting only the target was tried and chosen against on
+validation: SFT editor Jaccard 0.2887 vs 0.2927 capped, mean of 5 splits (it learns to
+always write `max_edits` removals, and a removal must be right ~4 times in 5 to pay).
 """
 
 from __future__ import annotations

@@ -167,3 +167,12 @@ def test_the_cli_refuses_bad_settings_in_one_line(settings, message, tmp_path, c
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out" / "report.json").exists()
+
+
+def test_the_errors_are_capped_at_max_edits():
+    truth = set(range(10))
+    profile = error_profile([tuple(range(2, 16))], [truth], n_drugs=20)  # 2 missed, 6 extra
+    prompts = simulate_prompts([0], [truth], profile, 20, np.random.default_rng(0), max_edits=3)
+    for p in prompts:
+        assert len(truth - set(p.proposal)) == 2 and len(set(p.proposal) - truth) == 3
+        assert len(p.target) == (2 if p.op == ADD else 3)
