@@ -76,9 +76,11 @@ def item_facts(dataset: Any, split: Split) -> ItemFacts:
 
 def build_user_model(
     name: str, dataset: Any, split: Split, seed: int = 0, facts: ItemFacts | None = None,
-    show_progress: bool = True, config: Any = None,
+    show_progress: bool = True, config: Any = None, on_progress: Any = None,
 ) -> Any:
     """A fitted `UserModel` by name: "learned", or "surrogate" / "v0".
+
+    on_progress: (str) -> None, told what a learned fit is doing (instead of its own bar).
 
     Raises:
         UnknownUserModelError: an unknown name (one line, with the closest name).
@@ -91,6 +93,6 @@ def build_user_model(
     if name == "learned":
         from recagora.agents.learned_user.fit import fit_learned_user
 
-        return fit_learned_user(facts, split, seed, config, show_progress)
+        return fit_learned_user(facts, split, seed, config, show_progress, on_progress=on_progress)
     model = fit_choice_model(facts, split.train, split.valid, config or ChoiceModelConfig(seed=seed))
     return SurrogateUserModel(facts, model, name=name)

@@ -62,11 +62,18 @@ def check_llm_option(names: list[str], llm: str | None) -> None:
 
 
 def model_factories(
-    names: list[str], dataset: Any, seed: int, llm: str | None, stack: ExitStack, name: str
+    names: list[str],
+    dataset: Any,
+    seed: int,
+    llm: str | None,
+    stack: ExitStack,
+    name: str,
+    on_progress: Callable[[str], None] | None = None,
 ) -> dict[str, Callable]:
     """name -> factory(split) for every requested model (baselines the suite adds itself).
 
-    name: the dataset's registry name (it picks the LLM prompts' domain, e.g. "movies")."""
+    name: the dataset's registry name (it picks the LLM prompts' domain, e.g. "movies").
+    on_progress: told what a learned fit is doing (the command retitles its progress bar)."""
     baselines = baseline_factories(len(dataset.catalog), seed)
     factories: dict[str, Callable] = {}
     clients: dict[str, Any] = {}  # llm and hybrid share ONE client (one llama.cpp server)
@@ -74,15 +81,17 @@ def model_factories(
         if model in BASELINES:
             factories[model] = baselines[model]
         elif model == "hybrid":
-            factories[model] = _hybrid_factory(dataset, llm, stack, domain_of(name), seed, clients)
+            factories[model] = _hybrid_factory(
+                dataset, llm, stack, domain_of(name), seed, clients, on_progress
+            )
         elif model in LLM_MODELS:
             factories[model] = _llm_factory(dataset, llm, stack, domain_of(name), clients)
         else:
-            factories[model] = _agent_factory(model, dataset, seed)
+            factories[model] = _agent_factory(model, dataset, seed, on_progress)
     return factories
 
 
-def _agent_factory(name: str, dataset: Any, seed: int) -> Callable:
+def _agent_factory(name: str, dataset: Any, seed: int, on_progress=None) -> Callable:
     try:
         from recagora.agents.user_models import build_user_model
     except ImportError as error:
@@ -91,8 +100,11 @@ def _agent_factory(name: str, dataset: Any, seed: int) -> Callable:
         ) from None
 
     def build(split):
-        # The suite shows its own progress bar; a second live display would clash.
-        return build_user_model(name, dataset, split, seed=seed, show_progress=False)
+        # The suite shows its own progress bar (a second live display would clash): the fit
+        # reports through on_progress instead.
+        return build_user_model(
+            name, dataset, split, seed=seed, show_progress=False, on_progress=on_progress
+        )
 
     return build
 
@@ -109,7 +121,13 @@ def _llm_factory(
 
 
 def _hybrid_factory(
-    dataset: Any, spec: str | None, stack: ExitStack, domain: str, seed: int, clients: dict
+    dataset: Any,
+    spec: str | None,
+    stack: ExitStack,
+    domain: str,
+    seed: int,
+    clients: dict,
+    on_progress=None,
 ) -> Callable:
     try:
         from recagora.agents.hybrid_user_model import HybridConfig, HybridUserModel, select_weight
@@ -118,7 +136,7 @@ def _hybrid_factory(
         raise ModelError(
             f"user model 'hybrid' is not available in this checkout ({error})"
         ) from None
-    learned = _agent_factory("learned", dataset, seed)
+    learned = _agent_factory("learned", dataset, seed, on_progress)
     client = _llm_client(spec, stack, clients)
 
     def build(split):

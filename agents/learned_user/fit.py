@@ -2,8 +2,10 @@
 
 Two sides, each fitted on first use (the test split is never read):
   choice: 1. the SASRec encoder on `split.train_interactions`, epochs chosen on `split.valid`;
-          2. w and the outside option on (a seeded subset of) `split.valid`;
-          3. the interest head on the same subset (seconds: refitted after every load);
+          2. EASE on the training events, lambda chosen on the calibration samples: a seeded
+             subset of `split.valid` with the suite's gap (`calibration_samples`);
+          3. w and the outside option on the calibration samples;
+          4. the interest head on the same samples (seconds: refitted after every load);
   rating: the ordinal SVD++ on the training ratings, when the training events carry any.
 Each side is cached under a key hashing what it reads (training events; for the choice
 side also the validation samples and the item facts), its config, the seed and
@@ -17,11 +19,13 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 import torch
 
+from recagora.agents.learned_user.itemitem import ease_scores, fit_ease
 from recagora.agents.learned_user.model import (
     ChoicePart,
     LearnedUserConfig,
@@ -30,16 +34,18 @@ from recagora.agents.learned_user.model import (
     fit_logistic,
     fused_features,
     interest_design,
+    score_and_rank,
 )
 from recagora.agents.learned_user.network import SequenceEncoder
 from recagora.agents.learned_user.rating import OrdinalSVDpp, RatingHead, fit_rating_head
 from recagora.agents.learned_user.train import fit_encoder
 from recagora.agents.roles.base import ItemFacts
-from recagora.agents.surrogate.choice_model import choice_sets
 from recagora.item_space.embedding import cache_dir
-from recagora.item_space.types import Sample, Split
+from recagora.item_space.fidelity.heldout import sample_negatives
+from recagora.item_space.types import Interactions, Sample, Split
 
-FIT_VERSION = "learned-user-3"
+FIT_VERSION = "learned-user-4"
+EASE_PROBE = 2000  # calibration samples that pick the EASE lambda
 
 
 def fit_learned_user(
@@ -49,18 +55,23 @@ def fit_learned_user(
     config: LearnedUserConfig | None = None,
     show_progress: bool = True,
     cache: bool = True,
+    on_progress: Callable[[str], None] | None = None,
 ) -> LearnedUserModel:
     """The learned user of `split`; each side is fitted on first use, or loaded from the cache
-    when this exact fit was done before."""
+    when this exact fit was done before.
+
+    on_progress: called with a one-line status during a choice fit (e.g. to retitle a caller's
+        progress bar); None = a rich bar of its own when show_progress.
+    """
     config = config or LearnedUserConfig()
     keys = tuple(sorted(split.train_interactions.frame["user"].astype(str).unique()))
 
     def choice() -> ChoicePart:
         key = cache_key(split, seed, dataclasses.replace(config, rating=None), facts)
-        part = _cached(cache, f"choice-{key}", lambda: _fit_choice(facts, split, seed, config, show_progress),
+        part = _cached(cache, f"choice-{key}", lambda: _fit_choice(facts, split, seed, config, show_progress, on_progress),
                        _save_choice, lambda payload: _load_choice(payload, facts, config), config.threads)
-        valid = _subset(split.valid, config.max_valid_samples, seed)
-        return dataclasses.replace(part, interest=_fit_interest(facts, part, valid, seed))  # seconds: never cached
+        samples, seen = calibration_samples(split.valid, config, seed)
+        return dataclasses.replace(part, interest=_fit_interest(facts, part, samples, seen, seed))  # seconds: never cached
 
     def rating() -> RatingHead | None:
         key = cache_key(split, seed, config.rating)
@@ -104,25 +115,58 @@ def _cached(use_cache: bool, stem: str, fit: Callable, save: Callable, load: Cal
     return fitted
 
 
-def _fit_choice(facts: ItemFacts, split: Split, seed: int, config: LearnedUserConfig, show: bool) -> ChoicePart:
-    from rich.progress import Progress
-
+def _fit_choice(
+    facts: ItemFacts, split: Split, seed: int, config: LearnedUserConfig, show: bool, on_progress=None
+) -> ChoicePart:
     start = time.monotonic()
-    with Progress(transient=True, disable=not show) as progress:
-        task = progress.add_task("learned user: encoder", total=config.train.max_epochs)
+    with _status(config.train.max_epochs + 2, show and on_progress is None, on_progress) as status:
 
         def advance(epoch: int, total: int, ll: float) -> None:
-            progress.update(task, completed=epoch, description=f"learned user: encoder (valid ll {ll:.3f})")
+            status(f"learned user: encoder epoch {epoch}/{total} (valid ll {ll:.3f})", epoch)
 
+        status("learned user: encoder epoch 0", 0)
         encoder, encoder_log = fit_encoder(
             facts.vectors, split.train_interactions, split.valid, config.encoder, config.train, seed, advance
         )
-        progress.update(task, description="learned user: choice head")
-        valid = _subset(split.valid, config.max_valid_samples, seed)
-        weights, outside = _fit_heads(facts, encoder, valid, config, seed)
-    log = {"encoder": encoder_log, "weights": weights.round(4).tolist(), "outside_utility": round(outside, 4),
-           "fit_seconds": round(time.monotonic() - start, 1)}
-    return ChoicePart(encoder, weights, outside, None, log)
+        status("learned user: item-item (EASE)", config.train.max_epochs)
+        samples, seen = calibration_samples(split.valid, config, seed)
+        item_item, ease_log = _fit_item_item(split.train_interactions, len(facts), samples, config)
+        status("learned user: choice head", config.train.max_epochs + 1)
+        weights, outside = _fit_heads(facts, encoder, item_item, samples, seen, config, seed)
+    log = {"encoder": encoder_log, "item_item": ease_log, "weights": weights.round(4).tolist(),
+           "outside_utility": round(outside, 4), "fit_seconds": round(time.monotonic() - start, 1)}
+    return ChoicePart(encoder, weights, outside, None, log, item_item)
+
+
+@contextmanager
+def _status(total: int, bar: bool, on_progress: Callable[[str], None] | None):
+    """status(text, completed): a rich bar of its own (bar), else on_progress(text), else nothing."""
+    from rich.progress import Progress
+
+    with Progress(transient=True, disable=not bar) as progress:
+        task = progress.add_task("learned user", total=total)
+
+        def status(text: str, completed: int) -> None:
+            progress.update(task, completed=completed, description=text)
+            if on_progress is not None:
+                on_progress(text)
+
+        yield status
+
+
+def calibration_samples(
+    valid: Sequence[Sample], config: LearnedUserConfig, seed: int
+) -> tuple[list[Sample], list[frozenset[int]]]:
+    """A seeded subset of the validation samples as the suite's gap sees them: the history
+    without its last `calibration_gap - 1` items; and each sample's seen items (its whole
+    history and target: never a negative, as in the suite)."""
+    drop = config.calibration_gap - 1
+    long_enough = [s for s in valid if len(s.history) > drop]
+    if not long_enough:  # every history is too short to shorten: calibrate one step ahead
+        long_enough, drop = list(valid), 0
+    kept = _subset(long_enough, config.max_valid_samples, seed)
+    samples = [dataclasses.replace(s, history=s.history[: len(s.history) - drop]) for s in kept]
+    return samples, [frozenset(s.history) | {s.target} for s in kept]
 
 
 def _subset(samples: Sequence[Sample], most: int, seed: int) -> list[Sample]:
@@ -132,52 +176,46 @@ def _subset(samples: Sequence[Sample], most: int, seed: int) -> list[Sample]:
     return [samples[i] for i in rows]
 
 
-def _fit_heads(facts, encoder, valid: list[Sample], config: LearnedUserConfig, seed: int):
-    """w (conditional logit on the validation choice sets) and the outside utility."""
+def _fit_item_item(events: Interactions, n_items: int, samples: list[Sample], config: LearnedUserConfig):
+    """EASE B, lambda chosen by the mean log catalog rank of the calibration targets."""
+    probe = samples[:EASE_PROBE]
+    histories = [s.history for s in probe]
+    targets = torch.as_tensor([[s.target] for s in probe])
+
+    def score(b: np.ndarray) -> float:
+        # the target's log share of the catalog scoring at least as high: higher is better
+        _, rank = score_and_rank(ease_scores(b, histories), targets)
+        return -float(rank.mean())
+
+    b, log = fit_ease(events, n_items, config.item_item, score)
+    return b.astype(np.float16).astype(np.float32), log  # stored as float16: a cold fit and a load agree
+
+
+def _fit_heads(facts, encoder, item_item, samples: list[Sample], seen, config: LearnedUserConfig, seed: int):
+    """w (conditional logit on the calibration choice sets) and the outside utility."""
     rng = np.random.default_rng(seed + 1)
-    histories = [s.history for s in valid]
-    uniform = choice_sets(valid, len(facts), config.n_negatives, rng)
-    popular = rng.random(len(valid)) < config.popular_share
-    sets = np.where(popular[:, None], _popular_sets(valid, facts.popularity, config.n_negatives, rng), uniform)
-    x, _ = fused_features(facts, encoder, histories, sets)
+    targets = np.array([s.target for s in samples], np.int64)
+    popular = rng.random(len(samples)) < config.popular_share
+    uniform = sample_negatives(np.ones(len(facts)), seen, config.n_negatives, rng, "calibration")
+    by_count = sample_negatives(facts.popularity + 1.0, seen, config.n_negatives, rng, "calibration")
+    sets = np.column_stack([targets, np.where(popular[:, None], by_count, uniform)])
+    x, _ = fused_features(facts, encoder, [s.history for s in samples], sets, item_item=item_item)
     weights = fit_conditional_logit(x)
     outside = float(np.quantile((x[~popular, 1:] @ weights), config.outside_quantile))
     return weights, outside
 
 
-def _fit_interest(facts: ItemFacts, part: ChoicePart, valid: list[Sample], seed: int) -> np.ndarray:
-    """The interest head: logistic regression of validation targets (1) against as many
+def _fit_interest(facts: ItemFacts, part: ChoicePart, samples: list[Sample], seen, seed: int) -> np.ndarray:
+    """The interest head: logistic regression of calibration targets (1) against as many
     never-seen items (0) on `interest_design`."""
     rng = np.random.default_rng(seed + 2)
-    targets = np.array([s.target for s in valid], np.int64)
-    pairs = np.stack([targets, _unseen_items(valid, len(facts), rng)], axis=1)
-    x, rank = fused_features(facts, part.encoder, [s.history for s in valid], pairs)
-    design = interest_design(x.transpose(1, 0, 2).reshape(-1, x.shape[-1]), rank.T.ravel())
-    labels = np.r_[np.ones(len(valid)), np.zeros(len(valid))]
+    targets = np.array([s.target for s in samples], np.int64)
+    pairs = np.column_stack([targets, sample_negatives(np.ones(len(facts)), seen, 1, rng, "calibration")])
+    x, rank = fused_features(facts, part.encoder, [s.history for s in samples], pairs, item_item=part.item_item)
+    flat = rank.transpose(1, 0, 2).reshape(-1, rank.shape[-1])
+    design = interest_design(x.transpose(1, 0, 2).reshape(-1, x.shape[-1]), flat)
+    labels = np.r_[np.ones(len(samples)), np.zeros(len(samples))]
     return fit_logistic(design[:, :-1], labels)
-
-
-def _popular_sets(samples: Sequence[Sample], popularity: np.ndarray, n: int, rng) -> np.ndarray:
-    """(S, 1 + n): the target, then n distinct items drawn by training popularity (+1), != target."""
-    p = np.asarray(popularity, np.float64) + 1.0
-    rows = []
-    for sample in samples:
-        weights = p.copy()
-        weights[sample.target] = 0.0
-        rows.append(np.r_[sample.target, rng.choice(len(p), n, replace=False, p=weights / weights.sum())])
-    return np.asarray(rows, np.int64)
-
-
-def _unseen_items(samples: Sequence[Sample], n_items: int, rng: np.random.Generator) -> np.ndarray:
-    """(S,) one uniform item per sample outside its history and target (rejection sampling)."""
-    out = np.empty(len(samples), np.int64)
-    for row, sample in enumerate(samples):
-        seen = set(sample.history) | {sample.target}
-        item = int(rng.integers(n_items))
-        while item in seen and len(seen) < n_items:
-            item = int(rng.integers(n_items))
-        out[row] = item
-    return out
 
 
 def _fit_rating(split: Split, n_items: int, config: LearnedUserConfig, seed: int) -> RatingHead | None:
@@ -194,14 +232,17 @@ def _fit_rating(split: Split, n_items: int, config: LearnedUserConfig, seed: int
 
 
 def _save_choice(part: ChoicePart) -> dict:
+    item_item = None if part.item_item is None else part.item_item.astype(np.float16)
     return {"encoder": part.encoder.state_dict(), "weights": part.weights, "outside": part.outside_utility,
-            "log": part.log}
+            "log": part.log, "item_item": item_item}
 
 
 def _load_choice(payload: dict, facts: ItemFacts, config: LearnedUserConfig) -> ChoicePart:
     encoder = SequenceEncoder(facts.vectors, config.encoder)
     encoder.load_state_dict(payload["encoder"])
-    return ChoicePart(encoder.eval(), payload["weights"], payload["outside"], None, payload["log"])
+    item_item = payload.get("item_item")
+    item_item = None if item_item is None else item_item.astype(np.float32)
+    return ChoicePart(encoder.eval(), payload["weights"], payload["outside"], None, payload["log"], item_item)
 
 
 def _save_rating(head: RatingHead | None) -> dict | None:

@@ -2,7 +2,7 @@
 
 Utility of item i for a user with history H (oldest first, TRAINING items only):
 
-    U(H, i) = w . [ s(H, i), affinity, recent_affinity, popularity, category_taste ]
+    U(H, i) = w . [ s(H, i), affinity, recent_affinity, popularity, category_taste, e(H, i) ]
 
 - s(H, i): the next-item logit of a SASRec encoder over H (`network.py`, trained on
   the training split with the full softmax, epochs chosen on validation: `train.py`);
@@ -10,19 +10,26 @@ Utility of item i for a user with history H (oldest first, TRAINING items only):
 - the other four: the v0 surrogate's features (`agents/surrogate/features.py`: cosine to
   the mean and the recency-weighted history text vectors, log popularity, category taste),
   which also let a promotion's text move the perceived item (the TriRec role);
+- e(H, i): the EASE item-item score of i given the whole history (`itemitem.py`, lambda
+  chosen on validation): co-occurrence over all of H where the encoder weighs recent items;
 - w: a conditional logit (McFadden, 1974) fitted on the VALIDATION next items against
   sampled alternatives, half drawn uniformly (a uniform subset keeps the logit consistent:
   McFadden, 1978), half by training popularity (the sets a platform shows), so its scale
   is the fitted temperature, calibrated on both kinds of slate, and the features are
   stacked on data the encoder was not trained on.
+- Calibration mirrors the suite's gap: the fidelity suite asks for the test item, which
+  lies TWO steps after the training history (the validation item is between), so w, the
+  outside option and the interest head are fitted on validation targets from the history
+  with its last `calibration_gap - 1` items dropped (never drawn as negatives: seen).
+  Calibrated one step ahead instead, the model was overconfident two steps ahead.
 
 Choice among K candidates: P(j) = exp(U_j) / (sum_k exp(U_k) + exp(U_0)), with an outside
 option U_0 = the `outside_quantile` of the utilities of random validation items (a slate
 must beat most random items to be consumed; as v0). Interest ("would you watch i?",
-Agent4Rec's yes/no): sigmoid(a . x(H, i) + b log rank(H, i) + c), x the five fused
-features, rank = the share of the catalog whose sequence logit is at least s(H, i) (a
-per-user normalisation: a threshold on raw utilities would differ between users with broad
-and narrow tastes), fitted by logistic regression on validation targets against as many
+Agent4Rec's yes/no): sigmoid(a . x(H, i) + b . log rank(H, i) + c), x the six fused
+features, rank = the shares of the catalog whose sequence logit (item-item score) is at
+least s(H, i) (e(H, i)) (a per-user normalisation: a threshold on raw utilities would
+differ between users with broad and narrow tastes), fitted by logistic regression on validation targets against as many
 never-seen items (1:1). Ratings (where the dataset has them): the ordinal SVD++ of
 `rating.py`, a distribution over the dataset's levels. Leaving stays with `agents/roles/satisfaction.py`:
 no public log records exits, so there is nothing to fit a leave model on.
@@ -38,6 +45,7 @@ import numpy as np
 import scipy.optimize
 import torch
 
+from recagora.agents.learned_user.itemitem import ItemItemConfig, ease_scores
 from recagora.agents.learned_user.network import EncoderConfig, SequenceEncoder, final_states
 from recagora.agents.learned_user.rating import RatingConfig, RatingHead
 from recagora.agents.learned_user.train import TrainConfig
@@ -49,7 +57,7 @@ from recagora.agents.surrogate.features import (
     from_histories,
 )
 
-FUSED = ("sequence", "affinity", "recent_affinity", "popularity", "category_taste")
+FUSED = ("sequence", "affinity", "recent_affinity", "popularity", "category_taste", "item_item")
 
 
 @dataclass(frozen=True)
@@ -59,9 +67,11 @@ class LearnedUserConfig:
     encoder: EncoderConfig = field(default_factory=EncoderConfig, metadata={"help": "Sequence encoder size."})
     train: TrainConfig = field(default_factory=TrainConfig, metadata={"help": "Encoder training budget."})
     rating: RatingConfig = field(default_factory=RatingConfig, metadata={"help": "Rating head."})
-    n_negatives: int = field(default=50, metadata={"help": "Uniform alternatives per validation choice when w is fitted."})
+    n_negatives: int = field(default=9, metadata={"help": "Alternatives per calibration choice set when w is fitted (9: the suite's K = 10 slates)."})
     max_valid_samples: int = field(default=5000, metadata={"help": "Validation samples used for w, the outside option and interest (seeded subset)."})
     outside_quantile: float = field(default=0.9, metadata={"help": "Share of random items whose utility lies below the outside option."})
+    item_item: ItemItemConfig = field(default_factory=ItemItemConfig, metadata={"help": "EASE item-item signal."})
+    calibration_gap: int = field(default=2, metadata={"help": "Steps from a calibration history's end to its target (the suite's test item is 2 after the training history)."})
     popular_share: float = field(default=0.5, metadata={"help": "Share of validation choice sets whose alternatives are drawn by training popularity (the rest uniformly)."})
     threads: int = field(default=1, metadata={"help": "torch CPU threads while fitting (more than the free cores makes OpenMP spin: 1 on a shared machine)."})
 
@@ -71,10 +81,11 @@ class ChoicePart:
     """The fitted choice side: encoder, w over FUSED, outside utility, interest head, fit log."""
 
     encoder: SequenceEncoder
-    weights: np.ndarray  # (5,) over FUSED
+    weights: np.ndarray  # (6,) over FUSED
     outside_utility: float
-    interest: np.ndarray | None  # (7,) over `interest_design` (None until fitted)
+    interest: np.ndarray | None  # (9,) over `interest_design` (None until fitted)
     log: dict
+    item_item: np.ndarray | None = None  # (N, N) EASE B (`itemitem.py`)
 
 
 @dataclass
@@ -117,8 +128,20 @@ class LearnedUserModel:
     ) -> np.ndarray:
         """(n, K) U of each row's candidates; `users` = the histories' surrogate features."""
         part = self.choice
-        x, _ = fused_features(self.facts, part.encoder, histories, candidates, users, promotions, promotion_weight)
+        x, _ = fused_features(self.facts, part.encoder, histories, candidates, users, promotions,
+                              promotion_weight, item_item=part.item_item)
         return x @ part.weights
+
+    def fit_summary(self) -> dict:
+        """What the choice fit chose (for the fidelity report): encoder epochs, EASE lambda, w."""
+        log = self.choice.log
+        return {
+            "encoder_epochs": log["encoder"]["epochs"],
+            "encoder_best_epoch": log["encoder"]["best_epoch"],
+            "item_item_lambda": log.get("item_item", {}).get("lambda"),
+            "utility_weights": dict(zip(FUSED, np.asarray(self.choice.weights).round(4).tolist(), strict=True)),
+            "outside_utility": round(float(self.outside_utility), 4),
+        }
 
     def choice_probabilities(self, users, histories, candidates: np.ndarray) -> np.ndarray:
         """(n, K) P(pick j); each row leaves the rest to the outside option."""
@@ -130,7 +153,8 @@ class LearnedUserModel:
     def interest_probabilities(self, users, histories, items: np.ndarray) -> np.ndarray:
         """(n,) P(yes) that user r would watch / buy items[r] shown alone."""
         part = self.choice
-        x, rank = fused_features(self.facts, part.encoder, histories, np.asarray(items, np.int64)[:, None])
+        x, rank = fused_features(self.facts, part.encoder, histories, np.asarray(items, np.int64)[:, None],
+                                 item_item=part.item_item)
         return _sigmoid(interest_design(x[:, 0], rank[:, 0]) @ part.interest)
 
     def rating_probabilities(self, users, histories, items: np.ndarray, levels: np.ndarray) -> np.ndarray | None:
@@ -154,30 +178,41 @@ def fused_features(
     promotions: PromotionVectors | None = None,
     promotion_weight: float = 0.0,
     budget: int = 2**24,
+    item_item: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(n, K, 5) features over FUSED and (n, K) log catalog rank fraction of each candidate's
-    sequence logit (log of the share of catalog items scoring at least as high)."""
+    """(n, K, 6) features over FUSED and (n, K, 2) log catalog rank fractions of each
+    candidate's sequence logit and item-item score (log of the share of catalog items
+    scoring at least as high). item_item: (N, N) EASE B (`itemitem.py`); None = zeros."""
     users = users if users is not None else from_histories(facts, histories)
     surrogate = candidate_features(facts, users, candidates, promotions, promotion_weight)
-    sequence, rank = np.empty(candidates.shape, np.float32), np.empty(candidates.shape, np.float32)
+    scores = np.zeros((*candidates.shape, 2), np.float32)
+    rank = np.zeros((*candidates.shape, 2), np.float32)
     block = max(1, budget // (candidates.shape[1] * len(facts)))  # rows per (B, K, N) comparison
     for start in range(0, len(candidates), block):
         part = slice(start, start + block)
-        with torch.no_grad():
-            logits = encoder.logits(final_states(encoder, list(histories[part])))
         index = torch.as_tensor(candidates[part])
-        chosen = torch.gather(logits, 1, index)
-        sequence[part] = chosen.numpy()
-        above = (logits[:, None, :] >= chosen[:, :, None]).sum(-1)
-        rank[part] = torch.log(above / logits.shape[1]).numpy()
-    return np.concatenate([sequence[..., None], surrogate], axis=-1).astype(np.float64), rank.astype(np.float64)
+        with torch.no_grad():
+            tables = [encoder.logits(final_states(encoder, list(histories[part])))]
+        if item_item is not None:
+            tables.append(ease_scores(item_item, histories[part]))
+        for column, table in enumerate(tables):
+            scores[part, :, column], rank[part, :, column] = score_and_rank(table, index)
+    x = np.concatenate([scores[..., :1], surrogate, scores[..., 1:]], axis=-1)
+    return x.astype(np.float64), rank.astype(np.float64)
+
+
+def score_and_rank(table: torch.Tensor, index: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(B, K) scores of the candidates in a (B, N) table and their log catalog rank fraction."""
+    chosen = torch.gather(table, 1, index)
+    above = (table[:, None, :] >= chosen[:, :, None]).sum(-1)
+    return chosen.numpy(), torch.log(above / table.shape[1]).numpy()
 
 
 def interest_design(x: np.ndarray, log_rank: np.ndarray) -> np.ndarray:
-    """(n, 7) inputs of the interest head: the (n, 5) fused features, the log catalog rank
-    fraction, 1 (the features, not only U = x w: "would watch" weighs them differently
-    from "picks among these")."""
-    return np.concatenate([x, log_rank[:, None], np.ones((len(x), 1))], axis=1)
+    """(n, 9) inputs of the interest head: the (n, 6) fused features, the (n, 2) log catalog
+    rank fractions, 1 (the features, not only U = x w: "would watch" weighs them differently
+    from "picks among these", and a rank is a per-user normalisation a raw score lacks)."""
+    return np.concatenate([x, log_rank, np.ones((len(x), 1))], axis=1)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

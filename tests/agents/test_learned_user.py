@@ -6,9 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from recagora.agents.learned_user.fit import fit_learned_user
+from recagora.agents.learned_user.fit import (
+    calibration_samples,
+    fit_learned_user,
+)
+from recagora.agents.learned_user.itemitem import ItemItemConfig, ease_scores, fit_ease
 from recagora.agents.learned_user.model import LearnedUserConfig, LearnedUserModel
 from recagora.agents.learned_user.network import EncoderConfig
 from recagora.agents.learned_user.rating import RatingConfig
@@ -16,7 +21,7 @@ from recagora.agents.learned_user.train import TrainConfig
 from recagora.agents.roles.base import ItemFacts
 from recagora.agents.user_models import UnknownUserModelError, build_user_model, user_keys
 from recagora.item_space.splits import leave_one_out
-from recagora.item_space.types import Interactions
+from recagora.item_space.types import Interactions, Sample
 
 TINY = LearnedUserConfig(
     encoder=EncoderConfig(dim=32, max_len=20, layers=1),
@@ -104,13 +109,18 @@ def test_same_seed_same_predictions_and_the_cache_returns_them(small, fitted, tm
     split, facts = small
     monkeypatch.setenv("RECAGORA_CACHE_DIR", str(tmp_path))
     users, histories, candidates = _test_inputs(split, facts)
-    first = fit_learned_user(facts, split, seed=0, config=TINY, show_progress=False)
+    told: list[str] = []
+    first = fit_learned_user(facts, split, seed=0, config=TINY, show_progress=False, on_progress=told.append)
     expected = fitted.choice_probabilities(users, histories, candidates)
     assert np.array_equal(first.choice_probabilities(users, histories, candidates), expected)
     assert [p.name[:6] for p in (tmp_path / "learned_user").glob("*.pt")] == ["choice"]  # lazy sides
-    cached = fit_learned_user(facts, split, seed=0, config=TINY, show_progress=False)
+    assert told[0] == "learned user: encoder epoch 0" and told[-1] == "learned user: choice head"
+    assert any(text.startswith("learned user: encoder epoch 1/4 (valid ll") for text in told)
+    told.clear()
+    cached = fit_learned_user(facts, split, seed=0, config=TINY, show_progress=False, on_progress=told.append)
     for model in (first, cached):
         assert np.array_equal(model.choice_probabilities(users, histories, candidates), expected)
+    assert told == []  # a cached fit has nothing to report
     levels = np.arange(1.0, 6.0)
     assert np.array_equal(
         cached.rating_probabilities(users, histories, candidates[:, 0], levels),
@@ -151,3 +161,37 @@ def test_the_role_plays_a_two_round_trirec_episode(hashed_ml100k, fitted):
     space, _ = hashed_ml100k
     report = check_scenario(spec, config, {"space": space, "roles_factory": learned_roles})
     assert report.rounds == 2
+
+
+def test_ease_is_the_closed_form_and_lambda_comes_from_the_validation_score():
+    """B = -P / diag(P), P = (X'X + lambda I)^-1, diag(B) = 0 (Steck 2019), on a 4 x 3 matrix;
+    the grid's lambda with the best `choose` score is kept; scores sum B over a history."""
+    frame = pd.DataFrame({"user": list("aabbbcdd"), "item": [0, 1, 0, 1, 2, 2, 1, 2],
+                          "rating": np.nan, "timestamp": np.arange(8)})
+    x = np.array([[1, 1, 0], [1, 1, 1], [0, 0, 1], [0, 1, 1]], float)
+    config = ItemItemConfig(lambda_scales=(0.5, 2.0))
+    scale = x.sum() / 3  # mean training count per item
+
+    def expected(lam):
+        p = np.linalg.inv(x.T @ x + lam * np.eye(3))
+        b = -p / np.diag(p)
+        np.fill_diagonal(b, 0.0)
+        return b
+
+    b, log = fit_ease(Interactions(frame), 3, config, choose=lambda b: -abs(b[0, 1] - expected(2.0 * scale)[0, 1]))
+    np.testing.assert_allclose(b, expected(2.0 * scale), atol=1e-5)
+    assert log["lambda"] == round(2.0 * scale, 2) and len(log["grid"]) == 2
+    np.testing.assert_allclose(ease_scores(b, [(0, 1, 1), ()]).numpy(), [b[0] + b[1], np.zeros(3)], atol=1e-6)
+    small, _ = fit_ease(Interactions(frame), 3, replace(config, max_items=2), choose=lambda b: 0.0)
+    assert small[0].sum() == small[:, 0].sum() == 0 and small[1, 2] != 0  # beyond max_items: item 0 (count 2) is the one left out
+
+
+def test_calibration_mirrors_the_suites_gap():
+    """The suite asks for the item two steps after the training history: calibration drops each
+    validation history's last item (still a seen item, never a negative)."""
+    valid = [Sample("a", (1, 3, 2), 7), Sample("b", (4,), 9), Sample("c", (4, 5), 6)]
+    samples, seen = calibration_samples(valid, replace(TINY, calibration_gap=2), seed=0)
+    assert [(s.user, s.history, s.target) for s in samples] == [("a", (1, 3), 7), ("c", (4,), 6)]
+    assert seen == [frozenset({1, 3, 2, 7}), frozenset({4, 5, 6})]
+    alone, _ = calibration_samples(valid[1:2], replace(TINY, calibration_gap=2), seed=0)
+    assert alone[0].history == (4,)  # too short to shorten: one step ahead
