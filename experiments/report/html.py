@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib.metadata import version
@@ -17,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from recagora.item_space.embedding import cache_dir
 from recagora.item_space.errors import RecAgoraError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -30,10 +32,22 @@ class ReportError(RecAgoraError):
 
 @lru_cache(maxsize=1)
 def vega_bundle() -> str:
-    """Vega + Vega-Lite + vega-embed minified (~0.9 MB), made once per process."""
+    """Vega + Vega-Lite + vega-embed minified (~0.9 MB). Bundling takes seconds, so the
+    bundle is kept in RecAgora's cache folder, keyed by the vl-convert version."""
     import vl_convert
 
-    return vl_convert.javascript_bundle(BUNDLE_SNIPPET)
+    cached = cache_dir() / f"vega-bundle-vl-convert-{version('vl-convert-python')}.js"
+    if cached.is_file():
+        return cached.read_text(encoding="utf-8")
+    bundle = vl_convert.javascript_bundle(BUNDLE_SNIPPET)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(bundle, encoding="utf-8")
+        temporary.replace(cached)
+    except OSError:
+        pass  # an unwritable cache only costs the next report the bundling time
+    return bundle
 
 
 def render_html(page: dict[str, Any], title: str) -> str:
