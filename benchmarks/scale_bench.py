@@ -140,11 +140,12 @@ def main() -> None:
             runs[label].append(row)
             shown = {k: v for k, v in row.items() if k != "metrics"}
             print(label, json.dumps(shown), f"load_after={os.getloadavg()[0]:.2f}", flush=True)
-    median = {k: statistics.median(r["episode_s"] for r in v) for k, v in runs.items()}
-    print(
-        f"median episode: baseline {median['baseline']:.1f} s, this tree {median['this tree']:.1f} s"
-    )
-    print(f"speed-up: {median['baseline'] / median['this tree']:.2f}x")
+    for clock in ("episode_s", "episode_cpu_s"):
+        median = {k: statistics.median(r[clock] for r in v) for k, v in runs.items()}
+        print(
+            f"median {clock}: baseline {median['baseline']:.1f}, this tree "
+            f"{median['this tree']:.1f}, speed-up {median['baseline'] / median['this tree']:.2f}x"
+        )
     same = all(  # compared as JSON text: NaN (no evaluable user) equals NaN there
         json.dumps(a["metrics"]) == json.dumps(b["metrics"])
         for a in runs["baseline"]
