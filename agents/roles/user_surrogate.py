@@ -155,8 +155,9 @@ class SurrogateUserAgent:
         rng: np.random.Generator,
     ) -> tuple[UserCohort, list[dict]]:
         """Consumed items join the history; satisfaction and exits update."""
-        consumed = [[int(c)] if c >= 0 else [] for c in responses.chosen.tolist()]
-        cohort = append_consumed(cohort, self.facts, idx, consumed)
+        took = responses.chosen >= 0  # only consumers' rows change: the others add nothing
+        consumed = responses.chosen[took, None].tolist()
+        cohort = append_consumed(cohort, self.facts, idx[took], consumed)
         cohort, left = update_patience(cohort, idx, responses, self.config.patience, rng)
         events = self._events("reflect", cohort, idx, lambda r: {"left": bool(left[r])})
         return cohort, events
