@@ -29,19 +29,9 @@ def _grounded(world: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _small_learned_user(world: dict[str, Any]) -> Any:
     """The default (learned) critic fitted on a one-epoch budget: the contract, not the fit, is tested."""
-    from recagora.agents.learned_user.fit import fit_learned_user
-    from recagora.agents.learned_user.model import LearnedUserConfig
-    from recagora.agents.learned_user.train import TrainConfig
-    from recagora.agents.roles.base import ItemFacts
+    from conftest import small_learned_user
 
-    dataset = world["dataset"]
-    dataset.catalog.vectors = world["space"].catalog.vectors
-    split = dataset.split("auto", max_history=10)
-    facts = ItemFacts.from_catalog(
-        dataset.catalog, split.train_interactions.item_counts(len(dataset.catalog))
-    )
-    small = LearnedUserConfig(train=TrainConfig(max_epochs=1), max_valid_samples=500)
-    return fit_learned_user(facts, split, config=small, show_progress=False)
+    return small_learned_user(world["dataset"], world["space"])
 
 
 def _papereval(world: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -21,13 +21,16 @@ from recagora.item_space.errors import ConfigError
 @pytest.fixture(scope="module")
 def video_games_world():
     """Video_Games with a hashing item space (no MiniLM load) and a small choice-model fit."""
+    from conftest import small_learned_user
+
     from recagora.item_space.datasets import load_dataset
     from recagora.item_space.embedding import HashingEmbedder
     from recagora.item_space.space import ItemSpace
 
     dataset = load_dataset("video-games")
     space = ItemSpace.build(dataset.catalog, embedder=HashingEmbedder(), use_cache=False)
-    return {"dataset": dataset, "space": space}
+    # The default critic (feedback=learned) on a one-epoch fit: these tests are about the loop.
+    return {"dataset": dataset, "space": space, "user_model": small_learned_user(dataset, space)}
 
 
 def _config(**overrides) -> GroundedConfig:
