@@ -52,6 +52,9 @@ def demo(
         )
     console.print(summary_table(result.summary, f"{result.folder.name} ({result.status})"))
     console.print(f"run folder: {result.folder.path}")
+    from recagora.experiments.cli.run_cmd import _report_link
+
+    _report_link(result.folder, console, build=True)
     console.print(f"step through it: recagora replay {result.folder.name}")
     if result.status == "paused":
         console.print(f"[bold yellow]paused:[/] {result.message}")

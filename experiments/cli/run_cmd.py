@@ -161,7 +161,7 @@ def _start(
         result = start_run(
             config, runs_dir=runs_dir, argv=["recagora", *sys.argv[1:]], on_round=display.on_round
         )
-    _report(result, display.console, shown, track)
+    _report(result, display.console, shown, track, quiet)
 
 
 def _resume(run_name: str, runs_dir: Path | None, quiet: bool, track: str | None = None) -> None:
@@ -176,7 +176,7 @@ def _resume(run_name: str, runs_dir: Path | None, quiet: bool, track: str | None
     rounds = rounds if isinstance(rounds, int) and rounds > 0 else 1  # display only
     with _display(rounds, f"resume {folder.name}", quiet, shown) as display:
         result = resume_run(folder.path, on_round=display.on_round)
-    _report(result, display.console, shown, track)
+    _report(result, display.console, shown, track, quiet)
 
 
 def _display(rounds: int, title: str, quiet: bool, shown: tuple[str, ...]):
@@ -185,7 +185,9 @@ def _display(rounds: int, title: str, quiet: bool, shown: tuple[str, ...]):
     return LiveDisplay(rounds, title, enabled=not quiet, metrics=shown)
 
 
-def _report(result, console, shown: tuple[str, ...], track: str | None = None) -> None:
+def _report(
+    result, console, shown: tuple[str, ...], track: str | None = None, quiet: bool = True
+) -> None:
     """Summary table and folder on stdout; a pause is ONE line on stderr with its reason
     and the exit code of its cause (3, or 2 for a refused API key)."""
     from recagora.experiments.runner.display import summary_table
@@ -195,6 +197,7 @@ def _report(result, console, shown: tuple[str, ...], track: str | None = None) -
     title = f"{result.folder.name} ({result.status})"
     console.print(summary_table(result.summary, title, shown))
     console.print(f"run folder: {result.folder.path}")
+    _report_link(result.folder, console, build=not quiet)
     if track == "mlflow":
         from recagora.experiments.tracking import log_run, tracking_uri
 
@@ -203,3 +206,19 @@ def _report(result, console, shown: tuple[str, ...], track: str | None = None) -
     if result.status == "paused":
         typer.echo(f"paused: {result.message}", err=True)
         raise typer.Exit(code=result.exit_code or 3)
+
+
+REPORT_INLINE_MAX_BYTES = (
+    5_000_000  # larger event logs: print the command (a 10k-user report takes ~25 s)
+)
+
+
+def _report_link(folder, console, build: bool) -> None:
+    """The HTML report's file:// link (built now for an interactive, small run), else its command."""
+    events = folder.events_path
+    if build and events.is_file() and events.stat().st_size <= REPORT_INLINE_MAX_BYTES:
+        from recagora.experiments.report.build import report_run
+
+        console.print(f"report: {report_run(folder)[1].resolve().as_uri()}", highlight=False)
+        return
+    console.print(f"report: recagora report {folder.path} --html", highlight=False)

@@ -35,6 +35,7 @@ def connect(address: str | None, workers: int) -> None:
     if ray.is_initialized():
         return
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+    _check_reachable(address)
     try:
         if address:
             ray.init(address=address, **options)
@@ -44,6 +45,25 @@ def connect(address: str | None, workers: int) -> None:
         where = f"at {address!r}" if address else "locally"
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise RayUnavailable(f"cannot start or reach a Ray cluster {where}: {first}") from None
+
+
+def _check_reachable(address: str | None, timeout_s: float = 3.0) -> None:
+    """A host:port that does not accept a TCP connection is refused at once: `ray.init`
+    itself retries an unreachable address for minutes before it gives up."""
+    if not address or address == "auto":
+        return
+    target = address.split("://", 1)[-1]
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise RayUnavailable(f"--ray-address {address!r} is not host:port (or auto)")
+    import socket
+
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        raise RayUnavailable(
+            f"cannot start or reach a Ray cluster at {address!r}: {error.strerror or error}"
+        ) from None
 
 
 def run_on_ray(
