@@ -23,7 +23,7 @@ def metrics_frame(folder: RunFolder) -> pd.DataFrame:
     """One row per finished round, read back from the event log's metrics events."""
     rows = [
         {k: v for k, v in e.items() if k not in ("seq", "kind")}
-        for e in read_events(folder.events_path)
+        for e in read_events(folder.events_path, containing=f'"{METRICS_KIND}"'.encode())
         if e.get("kind") == METRICS_KIND
     ]
     return (
