@@ -114,7 +114,11 @@ class BaseTrainer:
         self.backbone.model.to(self.device)
         self.trie = self.items.trie.to(self.device)
         self._prompts: dict[int, list[int]] = {}
-        parameters = [p for p in self.backbone.model.parameters() if p.requires_grad]
+        self._start_optimisation([p for p in self.backbone.model.parameters() if p.requires_grad])
+
+    def _start_optimisation(self, parameters: list) -> None:
+        """AdamW with linear warm-up over `parameters`, step 0 (shared by every trainer)."""
+        config = self.config
         self.optimizer = torch.optim.AdamW(
             parameters, lr=config.learning_rate, weight_decay=config.weight_decay
         )

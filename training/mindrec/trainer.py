@@ -94,16 +94,7 @@ class MindRecTrainer(BaseTrainer):
         self.answers = torch.as_tensor(self.codes.codes, device=self.device)
         self.backbone = MindRecWeights(build_model(config, self.codes).to(self.device))
         self.items = MindRecUnits("mindrec", self.codes.fingerprint)
-        parameters = list(self.backbone.model.parameters())
-        self.optimizer = torch.optim.AdamW(
-            parameters, lr=config.learning_rate, weight_decay=config.weight_decay
-        )
-        warmup = max(1, config.warmup_steps)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: min(1.0, (s + 1) / warmup)
-        )
-        self.step = 0
-        self._positions: dict[int, int] = {}
+        self._start_optimisation(list(self.backbone.model.parameters()))
 
     def train(self) -> Path:
         self.output_dir.mkdir(parents=True, exist_ok=True)
