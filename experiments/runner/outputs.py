@@ -19,11 +19,17 @@ METRICS_KIND = "round_metrics"
 ROUND_PLOTS: tuple[tuple[str, str], ...] = ()
 
 
-def metrics_frame(folder: RunFolder) -> pd.DataFrame:
-    """One row per finished round, read back from the event log's metrics events."""
+def metrics_frame(folder: RunFolder, trusted: bool = False) -> pd.DataFrame:
+    """One row per finished round, read back from the event log's metrics events.
+
+    trusted: the runner's own log, just written: only the metrics lines are parsed (a
+    damaged line elsewhere goes unnoticed). Readers of any folder keep the default, which
+    parses every line and so reports a damaged log.
+    """
+    marker = f'"{METRICS_KIND}"'.encode() if trusted else None
     rows = [
         {k: v for k, v in e.items() if k not in ("seq", "kind")}
-        for e in read_events(folder.events_path, containing=f'"{METRICS_KIND}"'.encode())
+        for e in read_events(folder.events_path, containing=marker)
         if e.get("kind") == METRICS_KIND
     ]
     return (

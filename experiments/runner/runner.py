@@ -307,7 +307,7 @@ async def _checkpoint_state(spec: ScenarioSpec, folder: RunFolder) -> dict[str, 
 
 def _finalize(folder: RunFolder, episode: Episode, status: str, plots=()) -> dict[str, Any]:
     """Rewrite metrics tables, plots, ledger, summary and manifest status from the event log."""
-    frame = metrics_frame(folder)
+    frame = metrics_frame(folder, trusted=True)
     if not frame.empty:
         write_metrics_tables(folder, frame)
         plot_rounds(folder, frame, plots)

@@ -29,7 +29,7 @@ def _grounded(world: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _small_learned_user(world: dict[str, Any]) -> Any:
     """The default (learned) critic fitted on a one-epoch budget: the contract, not the fit, is tested."""
-    from conftest import small_learned_user
+    from learned_user_fixture import small_learned_user
 
     return small_learned_user(world["dataset"], world["space"])
 

@@ -21,7 +21,7 @@ from recagora.item_space.errors import ConfigError
 @pytest.fixture(scope="module")
 def video_games_world():
     """Video_Games with a hashing item space (no MiniLM load) and a small choice-model fit."""
-    from conftest import small_learned_user
+    from learned_user_fixture import small_learned_user
 
     from recagora.item_space.datasets import load_dataset
     from recagora.item_space.embedding import HashingEmbedder
