@@ -13,6 +13,10 @@ from recagora.experiments.report.journeys import user_journeys
 
 @pytest.mark.slow  # a whole PaperEval day (every paper judged twice by the fake: LLM)
 def test_papereval_report_ranks_every_judged_paper_with_its_references(tmp_path):
+    from recagora.item_space.datasets import shared_data_dir
+
+    if not (shared_data_dir() / "iclr-openreview").is_dir():
+        pytest.skip("shared iclr-openreview data not present (set RECAGORA_SHARED_DATA)")
     argv = [
         "run",
         "papereval",
