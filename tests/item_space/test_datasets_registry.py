@@ -22,6 +22,10 @@ def test_every_registered_dataset_is_available_here():
         == list(DATASETS)
         == ["ml-100k", "video-games", "cds-vinyl", "games-semids"]
     )
+    from recagora.item_space.datasets import shared_data_dir
+
+    if not shared_data_dir().is_dir():
+        pytest.skip("no shared data folder here (recagora data fetch NAME gets each dataset)")
     assert all(source.available for source in sources)
 
 
