@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 
 import pytest
@@ -176,29 +175,11 @@ def test_a_dataset_without_ratings_says_not_available_and_runs_the_rest(tmp_path
 
 
 def test_hybrid_with_an_uninformative_llm_scores_as_the_learned_model_it_wraps(
-    tmp_path, monkeypatch, capsys
+    tmp_path, uninformative_hybrid, capsys
 ):
     """An LLM that always answers P(yes) = 0.5 adds logit 0 whatever w validation picks, so
     the hybrid's choice and discrimination sections equal those of the model it wraps. The wrapped learned model is the popularity baseline fitted on the
     split (a test double: fitting the real learned user costs minutes here)."""
-    import recagora.agents.llm as llm_package
-    import recagora.agents.user_models as user_models
-    from recagora.item_space.fidelity.baselines import baseline_factories
-
-    opened = llm_package.open_llm
-    even = json.dumps({"Yes": math.log(0.5), "No": math.log(0.5)})
-    monkeypatch.setattr(
-        llm_package,
-        "open_llm",
-        lambda spec, **kw: opened(spec, fake_reply_fn=lambda messages, schema: even, **kw),
-    )
-    monkeypatch.setattr(
-        user_models,
-        "build_user_model",
-        lambda name, dataset, split, seed=0, **kw: baseline_factories(len(dataset.catalog), seed)[
-            "popularity"
-        ](split),
-    )
     out = tmp_path / "hybrid"
     args = ["--agents", "user=hybrid,user=learned", "--llm", "fake:", "--users", "20"]
     code = main(["fidelity", "--dataset", "ml-100k", *args, "--no-folds", "--out", str(out)])
