@@ -20,9 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from recagora.item_space.metrics.medication import jaccard
-
-THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
+from recagora.item_space.clinical.lists import best_threshold, context_tokens, threshold_list
 
 
 class FrequentClinician:
@@ -42,7 +40,7 @@ class FrequentClinician:
         return self.prior
 
     def propose(self, data: Any, index: int) -> tuple[int, ...]:
-        return propose(self.scores(data, index), self.threshold)
+        return threshold_list(self.scores(data, index), self.threshold)
 
 
 class CooccurrenceClinician(FrequentClinician):
@@ -70,27 +68,12 @@ class CooccurrenceClinician(FrequentClinician):
         return np.mean(rows, axis=0) if rows else self.prior
 
 
-def context_tokens(data: Any, index: int) -> list[str]:
-    """What is known when the list is written: this visit's codes, the previous visit's drugs."""
-    visit = data.visits[index]
-    tokens = [f"dx:{c}" for c in visit.diagnoses] + [f"px:{c}" for c in visit.procedures]
-    if visit.previous is not None:
-        tokens += [f"rx:{d}" for d in data.visits[visit.previous].drugs]
-    return tokens
-
-
-def propose(scores: np.ndarray, threshold: float) -> tuple[int, ...]:
-    chosen = np.flatnonzero(scores >= threshold)
-    return tuple(int(d) for d in (chosen if len(chosen) else [int(np.argmax(scores))]))
-
-
 def choose_threshold(clinician: Any, data: Any, valid: Sequence[int]) -> float:
     """The threshold with the best mean validation Jaccard (0.5 without validation visits)."""
     if not valid:
         return 0.5
-    scored = [(clinician.scores(data, i), set(data.visits[i].drugs)) for i in valid]
-    means = [np.mean([jaccard(propose(s, t), truth) for s, truth in scored]) for t in THRESHOLDS]
-    return float(THRESHOLDS[int(np.argmax(means))])
+    scores = [clinician.scores(data, i) for i in valid]
+    return best_threshold(scores, [set(data.visits[i].drugs) for i in valid])[0]
 
 
 class GraphPharmacist:

@@ -29,10 +29,10 @@ from recagora.item_space.clinical import (
     load_visits,
     patient_split,
 )
+from recagora.item_space.clinical.lists import best_threshold, context_tokens, threshold_list
 from recagora.item_space.errors import ConfigError
 from recagora.item_space.metrics.medication import ddi_rate, f1, jaccard, precision, recall
 
-THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 ARRAYS, META = "classifier.npz", "classifier.json"
 
 
@@ -65,14 +65,6 @@ class FlameClsConfig:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise ConfigError(f"lr must be > 0, got {self.lr}")
-
-
-def context_tokens(data, index: int) -> list[str]:
-    visit = data.visits[index]
-    tokens = [f"dx:{c}" for c in visit.diagnoses] + [f"px:{c}" for c in visit.procedures]
-    if visit.previous is not None:
-        tokens += [f"rx:{d}" for d in data.visits[visit.previous].drugs]
-    return tokens
 
 
 class PointwiseClassifier(torch.nn.Module):
@@ -158,18 +150,11 @@ def _probabilities(model: PointwiseClassifier, tokens: torch.Tensor) -> np.ndarr
 
 def yes_list(probabilities: np.ndarray, threshold: float) -> tuple[int, ...]:
     """The drugs answered yes (the most probable one when none is)."""
-    chosen = np.flatnonzero(probabilities >= threshold)
-    return tuple(int(d) for d in (chosen if len(chosen) else [int(np.argmax(probabilities))]))
+    return threshold_list(probabilities, threshold)
 
 
 def _best_threshold(p: np.ndarray, data, part) -> tuple[float, float]:
-    truths = [set(data.visits[i].drugs) for i in part]
-    means = [
-        np.mean([jaccard(yes_list(row, t), truth) for row, truth in zip(p, truths, strict=True)])
-        for t in THRESHOLDS
-    ]
-    best = int(np.argmax(means))
-    return float(THRESHOLDS[best]), float(means[best])
+    return best_threshold(list(p), [set(data.visits[i].drugs) for i in part])
 
 
 def _evaluate(p: np.ndarray, threshold: float, data, part, interactions) -> dict[str, float]:

@@ -43,9 +43,10 @@ from recagora.item_space.clinical import (
     load_visits,
     patient_split,
 )
+from recagora.item_space.clinical.lists import context_tokens
 from recagora.item_space.errors import ConfigError
 from recagora.item_space.metrics.medication import ddi_rate, f1, jaccard, refusal_rate
-from recagora.training.flame_cls import ARRAYS, META, context_tokens, yes_list
+from recagora.training.flame_cls import ARRAYS, META, yes_list
 from recagora.training.flame_list_data import (
     ADD,
     REMOVE,
