@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 from recagora.experiments.runner.folder import RunFolder
@@ -140,8 +139,3 @@ def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _param(value: Any) -> str:
     text = str(value)
     return text if len(text) <= MAX_PARAM_CHARS else text[: MAX_PARAM_CHARS - 1] + "…"
-
-
-def log_folder(path: str | Path, status: str) -> str:
-    """`log_run` for a run folder path (the CLI's entry)."""
-    return log_run(RunFolder(Path(path)), status)

@@ -20,7 +20,6 @@ dependency is added for it.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import urllib.error
 import urllib.request
@@ -49,7 +48,7 @@ class RemoteFile:
     name: the file's name in the dataset folder (the loaders' layout).
     repo, commit, path: where it lives (`<host>/<repo>/<commit>/<path>`).
     sha256: of the file as the loaders read it, i.e. after `convert` when there is one.
-    convert: "module:function" (downloaded path, output path) -> None, or "" for none.
+    convert: (downloaded path, output path) -> None, or None to keep the file as it came.
     """
 
     name: str
@@ -57,7 +56,7 @@ class RemoteFile:
     commit: str
     path: str
     sha256: str
-    convert: str = ""
+    convert: Callable[[Path, Path], None] | None = None
 
     def url(self, host: str = RAW_HOST) -> str:
         return f"{host.rstrip('/')}/{self.repo}/{self.commit}/{self.path}"
@@ -121,7 +120,7 @@ def _fetch_file(remote: RemoteFile, target: Path, host: str, progress: Progress 
     if remote.convert:
         converted = target.with_name(target.name + ".converted")
         try:
-            _resolve(remote.convert)(part, converted)
+            remote.convert(part, converted)
         except (OSError, ValueError, KeyError) as exc:
             part.unlink(missing_ok=True)
             converted.unlink(missing_ok=True)
@@ -173,8 +172,3 @@ def _download(url: str, part: Path, name: str, progress: Progress | None) -> Non
 def _total(response, done: int) -> int | None:
     length = response.headers.get("Content-Length")
     return done + int(length) if length and length.isdigit() else None
-
-
-def _resolve(target: str) -> Callable[[Path, Path], None]:
-    module_name, attribute = target.split(":")
-    return getattr(importlib.import_module(module_name), attribute)

@@ -43,7 +43,7 @@ def keep_train_columns(source: Path, target: Path) -> None:
 
 def _amazon(dataset: str, category: str, folder: str, sha: dict[str, str]) -> FetchRecipe:
     stem = f"{category}_5_2015-10-2018-11"
-    convert = f"{__name__}:keep_train_columns"
+    convert = keep_train_columns
     files = (
         RemoteFile("items.tsv", FLOWER, FLOWER_COMMIT, f"with_history/info/{stem}.txt", sha["items"]),
         RemoteFile("train.csv", FLOWER, FLOWER_COMMIT, f"with_history/train/{stem}.csv", sha["train"], convert),

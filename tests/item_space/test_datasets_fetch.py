@@ -111,8 +111,7 @@ def test_the_training_split_is_converted_before_its_checksum(server, tmp_path):
     flower = b'user_id,history_item_id,item_id,rating\nu1,[2801],3856,5\nu1,"[2801, 3856]",52,4\n'
     server.files["/o/r/c1/train.csv"] = flower
     expected = b'history_item_id,item_id\n[2801],3856\n"[2801, 3856]",52\n'
-    convert = "recagora.item_space.datasets.fetch_recipes:keep_train_columns"
-    recipe = _recipe(_sha(expected), name="train.csv", path="train.csv", convert=convert)
+    recipe = _recipe(_sha(expected), name="train.csv", path="train.csv", convert=keep_train_columns)
     folder = fetch(recipe, root=tmp_path, host=server.host)
     assert (folder / "train.csv").read_bytes() == expected
 
