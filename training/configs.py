@@ -19,6 +19,7 @@ Every config field is declared as `field(default=..., metadata={"help": "..."})`
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -274,6 +275,9 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     return _coerce_scalar(value, hint, key)
 
 
+_FLOAT_LITERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
 def _coerce_scalar(value: Any, hint: Any, key: str) -> Any:
     if hint is Any:
         return value
@@ -282,6 +286,9 @@ def _coerce_scalar(value: Any, hint: Any, key: str) -> Any:
             return None
         raise _type_error(key, value, hint)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is float and isinstance(value, str) and _FLOAT_LITERAL.fullmatch(value.strip()):
+        # PyYAML follows YAML 1.1, where a float needs a dot: `1e-3` loads as a string.
         return float(value)
     if hint is Path and isinstance(value, str):
         return Path(value)
