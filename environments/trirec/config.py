@@ -14,6 +14,7 @@ from recagora.agents.surrogate.choice_model import ChoiceModelConfig
 from recagora.environments.config_checks import domain_of
 from recagora.environments.config_checks import require as _require
 from recagora.environments.trirec.candidates import CANDIDATE_SOURCES
+from recagora.environments.trirec.execution import ExecutionConfig, check_sharding
 from recagora.item_space.errors import did_you_mean
 
 # The scenario's roles and their default implementations (agents/registry.py lists the others).
@@ -131,6 +132,10 @@ class TrirecConfig:
         default_factory=ChoiceModelConfig,
         metadata={"help": "How the surrogate (v0) user's choice model is fitted; its seed also seeds the learned user's fit."},
     )
+    execution: ExecutionConfig = field(
+        default_factory=ExecutionConfig,
+        metadata={"help": "Sharded episode: execution.shards, execution.executor = local | ray."},
+    )
 
     def __post_init__(self) -> None:
         self.domain = self.domain or domain_of(self.dataset)
@@ -161,6 +166,7 @@ class TrirecConfig:
         _require(2 <= k <= 100, f"platform.n_candidates must be in 2..100, got {k}")
         parse_roles(self.agents)  # an unknown role or implementation: refused before any work
         _require_cohort_fits(self.cohort_size, self.max_history, k)
+        check_sharding(self.execution, self.cohort_size, needs_llm_roles(self.agents))
 
     @property
     def cohort_size(self) -> int:
@@ -205,6 +211,11 @@ def _require_cohort_fits(users: int, max_history: int, n_candidates: int) -> Non
         f"a cohort of {users:,} users needs at least {need / 2**30:,.1f} GiB but this machine "
         f"has {memory / 2**30:,.1f} GiB; lower --population/--users to at most {fits:,}",
     )
+
+
+def needs_llm_roles(spec: str) -> bool:
+    """True when the agent spec puts an LLM behind some role."""
+    return parse_agent_spec(spec, DEFAULT_AGENTS).uses_llm()
 
 
 def parse_roles(spec: str) -> dict[str, str]:
