@@ -18,8 +18,10 @@ A NEW SCENARIO NEEDS THESE FILES (five here, nothing else in the repo changes):
                    and `register_scenario(SPEC)`
   5. a test        `check_scenario(SPEC, tiny config)` and one `start_run` through the
                    real runner (tests/examples/test_minimal_scenario.py)
-Importing the module registers it; a scenario shipped inside the package adds one line
-to `environments/registry.py` instead.
+Importing the module registers it, so the CLI runs it once told where it is:
+    cd examples && RECAGORA_SCENARIOS=minimal_scenario.scenario recagora run minimal-shop
+(an installed package declares an entry point in the group `recagora.scenarios` instead);
+a scenario shipped inside the package adds one line to `environments/registry.py`.
 """
 
 from __future__ import annotations
