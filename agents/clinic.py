@@ -28,7 +28,11 @@ class FrequentClinician:
 
     name = "frequent"
 
-    def __init__(self, data: Any, train: Sequence[int], valid: Sequence[int]) -> None:
+    # Every clinician is built alike, (data, train, valid, model=, seed=), so the scenario has
+    # one call for all; the count-based ones need neither a model folder nor a seed.
+    def __init__(
+        self, data: Any, train: Sequence[int], valid: Sequence[int], model: str = "", seed: int = 0
+    ) -> None:
         self.n_drugs = len(data.drugs)
         counts = np.zeros(self.n_drugs)
         for i in train:
@@ -48,7 +52,9 @@ class CooccurrenceClinician(FrequentClinician):
 
     name = "cooccurrence"
 
-    def __init__(self, data: Any, train: Sequence[int], valid: Sequence[int]) -> None:
+    def __init__(
+        self, data: Any, train: Sequence[int], valid: Sequence[int], model: str = "", seed: int = 0
+    ) -> None:
         self.n_drugs = len(data.drugs)
         counts = np.zeros(self.n_drugs)
         table: dict[str, np.ndarray] = {}

@@ -30,11 +30,9 @@ def prepare_clinic(config: ClinicConfig, services: RunServices) -> Episode:
     interactions = build_interaction_graph(data.drugs, clinical_path(config.interactions))
     train, valid, test = patient_split(data.visits, seed=config.seed)
     mix = parse_agent_spec(config.agents, DEFAULT_AGENTS)
-    clinician_cls = resolve("clinician", mix["clinician"])
-    if mix["clinician"] == "classifier":
-        clinician = clinician_cls(data, train, valid, model=config.classifier, seed=config.seed)
-    else:
-        clinician = clinician_cls(data, train, valid)
+    clinician = resolve("clinician", mix["clinician"])(
+        data, train, valid, model=config.classifier, seed=config.seed
+    )
     scores = tuple(clinician.scores(data, i) for i in test)
     context = ClinicContext(
         config, data, interactions, tuple(test), scores,
