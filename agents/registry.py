@@ -20,7 +20,7 @@ from recagora.item_space.errors import ConfigError, did_you_mean
 # role -> implementation -> (entry point "module:Class" or the class itself, version)
 AGENTS: dict[str, dict[str, tuple[str | type, str]]] = {
     "user": {  # TriRec
-        "llm": ("recagora.agents.roles.user_llm:LLMUserAgent", "v1"),  # v1: reflect prompt without the repeated memory
+        "llm": ("recagora.agents.roles.user_llm:LLMUserAgent", "v2"),  # v2: candidate lines without the repeated title
         "surrogate": ("recagora.agents.roles.user_surrogate:SurrogateUserAgent", "v0"),
         "v0": ("recagora.agents.roles.user_surrogate:SurrogateUserAgent", "v0"),  # = surrogate
         "learned": ("recagora.agents.roles.user_learned:LearnedUserAgent", "v0"),
@@ -45,6 +45,13 @@ AGENTS: dict[str, dict[str, tuple[str | type, str]]] = {
         "cooccurrence": ("recagora.agents.clinic:CooccurrenceClinician", "v0"),
         "frequent": ("recagora.agents.clinic:FrequentClinician", "v0"),
         "classifier": ("recagora.agents.clinic:ClassifierClinician", "v0"),
+    },
+    "explainer": {  # explain (issue 16); seller is SELLER's trained generator (floor 2 sibling)
+        "none": ("recagora.agents.explainers:NoExplainer", "v0"),
+        "restate": ("recagora.agents.explainers:RestateExplainer", "v0"),
+        "template": ("recagora.agents.explainers:TemplateExplainer", "v0"),
+        "llm": ("recagora.agents.explainers:LLMExplainer", "v0"),
+        "seller": ("recagora.training.seller.explainer:SellerExplainer", "v0"),
     },
     "pharmacist": {"graph": ("recagora.agents.clinic:GraphPharmacist", "v0")},  # clinic
     "editor": {"ddi": ("recagora.agents.clinic:InteractionEditor", "v0")},  # clinic

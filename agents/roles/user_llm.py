@@ -139,10 +139,11 @@ class LLMUserAgent:
         )
 
     def _listing(self, items: list[int], ads: list[str]) -> list[dict]:
-        return [
-            {"number": n, "title": self.facts.catalog[i].title, "ad": ad}
-            for n, (i, ad) in enumerate(zip(items, ads, strict=True), start=1)
-        ]
+        rows = []
+        for n, (i, ad) in enumerate(zip(items, ads, strict=True), start=1):
+            title = self.facts.catalog[i].title
+            rows.append({"number": n, "title": title, "ad": ad_after_title(title, ad)})
+        return rows
 
     async def score(
         self, cohort: UserCohort, idx: np.ndarray, candidates: np.ndarray, promotions: Promotions
@@ -181,7 +182,10 @@ class LLMUserAgent:
             ads = promotions.row(r)
             for j, item in enumerate(candidates[r].tolist()):
                 prompt = render(
-                    "user_score_logprob", verb=verb, title=self.facts.catalog[item].title, ad=ads[j]
+                    "user_score_logprob",
+                    verb=verb,
+                    title=(title := self.facts.catalog[item].title),
+                    ad=ad_after_title(title, ads[j]),
                 )
                 request = self._request(cohort.memories[user], prompt, "user_agent.score")
                 requests.append(
@@ -371,3 +375,15 @@ class LLMUserAgent:
                 }
             )
         return tuple(memories), events
+
+
+def ad_after_title(title: str, ad: str) -> str:
+    """The ad without a leading copy of the title the line already shows.
+
+    An ad that is the item's own facts (mode none) or an LLM ad opening with the name
+    repeated the title on every candidate line: 111 input tokens per score or respond
+    request at K = 10 (docs/scale-plan.md).
+    """
+    if ad.startswith(title):
+        return ad[len(title) :].lstrip(" .:-") or ad
+    return ad

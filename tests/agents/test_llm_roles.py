@@ -202,8 +202,10 @@ def test_mode_none_makes_no_call_and_the_user_reads_each_items_facts(hashed_ml10
     for prompt, items in zip(prompts, candidates.tolist(), strict=True):
         for number, item in enumerate(items, start=1):
             entry = facts.catalog[item]
-            line = f"{number} | {entry.title} | {clip_words(item_facts_text(entry), 50)}"
-            assert line in prompt
+            facts_line = clip_words(item_facts_text(entry), 50)
+            assert facts_line.startswith(entry.title)  # the title is shown once, not twice
+            rest = facts_line[len(entry.title) :].lstrip(" .:-")
+            assert f"{number} | {entry.title} | {rest}\n" in prompt
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ def test_a_full_spec_round_trips_and_partial_specs_keep_the_defaults():
     partial = parse_agent_spec("item=surrogate", default=TRIREC)
     assert str(partial) == "user=surrogate,item=surrogate,platform=trirec"
     assert parse_agent_spec("user=surrogate,item=surrogate", TRIREC).uses_llm() is False
-    assert mix.versions()["user"] == "llm@v1"
+    assert mix.versions()["user"] == "llm@v2"
     assert mix["item"] == "surrogate" and mix.roles()["platform"] == "trirec"
 
 
@@ -72,6 +72,7 @@ def test_every_registered_entry_resolves_to_a_class_with_its_role_methods():
         "clinician": ("scores", "propose"),
         "pharmacist": ("flag",),
         "editor": ("revise",),
+        "explainer": ("explain",),
     }
     for role, impls in list_agents().items():
         for impl in impls:
