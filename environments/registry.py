@@ -29,6 +29,7 @@ SCENARIOS: dict[str, str | ScenarioSpec] = {
     "grounded": "recagora.environments.grounded.scenario:GROUNDED",
     "papereval": "recagora.environments.papereval.scenario:PAPEREVAL",
     "clinic": "recagora.environments.clinic.scenario:CLINIC",
+    "explain": "recagora.environments.explain.scenario:EXPLAIN",
 }
 ENTRY_POINT_GROUP = "recagora.scenarios"
 PLUGINS_VARIABLE = "RECAGORA_SCENARIOS"
