@@ -13,10 +13,12 @@ uniformly WITH replacement (seeded); synthetic user j of real user u is keyed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from recagora.agents.roles.base import UserCohort
 from recagora.item_space.datasets.dataset import Dataset
 from recagora.item_space.errors import ConfigError
 from recagora.item_space.types import Split
@@ -99,3 +101,20 @@ def training_popularity(dataset: Dataset, split: Split) -> np.ndarray:
     counts = dataset.interactions.item_counts(len(dataset.catalog))
     held_out = np.bincount([s.target for s in split.test], minlength=len(dataset.catalog))
     return counts - held_out
+
+
+def cohort_slice(cohort: UserCohort, start: int, stop: int) -> UserCohort:
+    """Users start..stop-1 of `cohort` as a cohort of their own (a shard's users)."""
+    return replace(cohort, **{f.name: getattr(cohort, f.name)[start:stop] for f in fields(cohort)})
+
+
+def concat_cohorts(parts: list[UserCohort]) -> UserCohort:
+    """The cohort of `parts` one after another (the inverse of slicing into shards)."""
+    joined = {}
+    for f in fields(UserCohort):
+        values = [getattr(part, f.name) for part in parts]
+        if isinstance(values[0], tuple):
+            joined[f.name] = tuple(itertools.chain.from_iterable(values))
+        else:
+            joined[f.name] = np.concatenate(values)
+    return UserCohort(**joined)

@@ -44,6 +44,17 @@ class TrirecContext:
     llm: Any = None
     # (cohort, idx, rng, targets=) -> (m, K) candidates; None = the platform's own retrieval.
     candidate_fn: Any = None
+    # (round, stage) -> Generator; None = `stage_rng(config.seed, ...)`. A shard worker
+    # sets its own (environments/trirec/shards.py): shards never share a stream.
+    rng_for: Any = None
+    # The shard workers of a sharded episode, started at its first round (shards.py).
+    shard_pool: Any = None
+
+    def rng(self, round_index: int, stage: str) -> np.random.Generator:
+        """The generator of one (round, stage) of this episode (or of this shard)."""
+        if self.rng_for is not None:
+            return self.rng_for(round_index, stage)
+        return stage_rng(self.config.seed, round_index, stage)
 
 
 Ctx = Runtime[TrirecContext]
@@ -64,7 +75,7 @@ def generate_candidates(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
     """Platform candidate generation; the held-out item joins while the user has not consumed it."""
     ctx, idx = runtime.context, state["active"]
     targets = _open_targets(state["cohort"], ctx.targets, idx)
-    rng = stage_rng(ctx.config.seed, state["round"], "candidates")
+    rng = ctx.rng(state["round"], "candidates")
     generate = ctx.candidate_fn or ctx.platform.candidates
     candidates = generate(state["cohort"], idx, rng, targets=targets)
     return {"candidates": np.asarray(candidates, dtype=np.int64)}
@@ -128,7 +139,7 @@ def rerank(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
 async def respond(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
     """Users look at their slate and consume (or not) one item."""
     ctx = runtime.context
-    rng = stage_rng(ctx.config.seed, state["round"], "respond")
+    rng = ctx.rng(state["round"], "respond")
     shown = state["promotions"].take(state["order"])  # ads aligned with the re-ranked slates
     responses = await ctx.user.respond(
         state["cohort"], state["active"], state["slates"], shown, rng
@@ -139,16 +150,28 @@ async def respond(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
 async def update_memories(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
     """Users reflect (satisfaction, patience, memory); items fold served promotions into memory."""
     ctx, idx = runtime.context, state["active"]
-    rng = stage_rng(ctx.config.seed, state["round"], "reflect")
-    cohort, user_events = await ctx.user.reflect(
-        state["cohort"], idx, state["slates"], state["responses"], rng
-    )
+    cohort, left, user_events = await _reflect(state, ctx)
     items, item_events = await ctx.item.update_memory(
         state["items"], state["cohort"], idx, state["candidates"], state["promotions"]
     )
-    left = state["cohort"].active[idx] & ~cohort.active[idx]
     events = _stamp([*user_events, *item_events], state["round"], "memory")
     return {"cohort": cohort, "items": items, "left": left, "events": events}
+
+
+async def reflect_users(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
+    """The users' half of `update_memories` (a shard's step: item memories are global and
+    are folded once, over every shard's promotions, at the round boundary)."""
+    cohort, left, user_events = await _reflect(state, runtime.context)
+    return {"cohort": cohort, "left": left, "events": _stamp(user_events, state["round"], "memory")}
+
+
+async def _reflect(state: TrirecState, ctx: TrirecContext) -> tuple[Any, np.ndarray, list[dict]]:
+    """(cohort after reflection, (m,) bool who left, the users' events)."""
+    idx, rng = state["active"], ctx.rng(state["round"], "reflect")
+    cohort, events = await ctx.user.reflect(
+        state["cohort"], idx, state["slates"], state["responses"], rng
+    )
+    return cohort, state["cohort"].active[idx] & ~cohort.active[idx], events
 
 
 def record_round(state: TrirecState, runtime: Ctx) -> dict[str, Any]:
