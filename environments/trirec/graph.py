@@ -56,7 +56,5 @@ def build_round_graph() -> StateGraph:
     graph = StateGraph(TrirecState, context_schema=nodes.TrirecContext)
     graph.add_node(ROUND_NODE, round_or_shards)
     graph.add_edge(START, ROUND_NODE)
-    graph.add_conditional_edges(
-        ROUND_NODE, nodes.next_step, {"next_round": ROUND_NODE, "end": END}
-    )
+    graph.add_conditional_edges(ROUND_NODE, nodes.next_step, {"next_round": ROUND_NODE, "end": END})
     return graph

@@ -190,7 +190,11 @@ async def _sharded_round(state: TrirecState, runtime: Any, ctx: nodes.TrirecCont
     pool.synced_round = r + 1
     merged = merge_rounds(parts, state["exposure"], len(ctx.catalog))
     items, item_events = await ctx.item.update_memory(
-        state["items"], state["cohort"], merged["active"], merged["candidates"], merged["promotions"]
+        state["items"],
+        state["cohort"],
+        merged["active"],
+        merged["candidates"],
+        merged["promotions"],
     )
     events = [*begin["events"], *merged.pop("events"), *nodes._stamp(item_events, r, "memory")]
     view = {**state, **begin, **merged, "items": items, "events": events}

@@ -38,7 +38,9 @@ class RayShards:
 
     async def play(self, round_index: int, exposure: Any, items: Any) -> list:
         return list(
-            await asyncio.gather(*(a.play.remote(round_index, exposure, items) for a in self.actors))
+            await asyncio.gather(
+                *(a.play.remote(round_index, exposure, items) for a in self.actors)
+            )
         )
 
     def close(self) -> None:
