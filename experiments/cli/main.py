@@ -36,6 +36,7 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
 COMMANDS: list[tuple[str, str]] = [
     ("ground", "recagora.experiments.cli.ground_cmd:ground"),
     ("run", "recagora.experiments.cli.run_cmd:run"),
+    ("sweep", "recagora.experiments.cli.sweep_cmd:sweep"),
     ("replay", "recagora.experiments.cli.replay_cmd:replay"),
     ("report", "recagora.experiments.cli.report_cmd:report"),
     ("demo", "recagora.experiments.cli.demo_cmd:demo"),
