@@ -71,8 +71,29 @@ def run(
         "--dry-run",
         help="Run a small pilot in a temporary folder and print the full run's projected LLM calls, tokens, cost and wall time; no run folder is written.",
     ),
+    shards: int | None = typer.Option(
+        None,
+        "--shards",
+        help="trirec: split the cohort into S shards merged at each round boundary (local executor: in this process; ray: one actor per shard).",
+    ),
+    executor: str | None = typer.Option(
+        None,
+        "--executor",
+        help="local (default) or ray: play the shards as Ray actors (--shards defaults to --workers).",
+    ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster to join (host:port or auto); default: a local one."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="CPUs of the local Ray cluster (default 2)."
+    ),
 ) -> None:
-    """Run a scenario episode into a new run folder, or resume one with --resume."""
+    """Run a scenario episode into a new run folder, or resume one with --resume.
+
+    On a Ray cluster: `ray start --head` on one machine, `ray start --address HEAD:6379`
+    on the others (same recagora install, same data), then
+    `recagora run trirec --executor ray --ray-address HEAD:6379 --shards 8`.
+    """
     flags = {
         "dataset": dataset,
         "llm": llm,
@@ -86,6 +107,7 @@ def run(
     from recagora.experiments.tracking import check_tracker
 
     check_tracker(track)
+    flags.update(execution_flags(shards, executor, ray_address, workers))
     served = {} if recommender is None else {"recommender": str(recommender)}
     if served and candidates not in (None, "recommender"):
         raise ConfigError(f"--recommender serves the candidates; drop --candidates {candidates}")
@@ -155,7 +177,9 @@ def _start(
     from recagora.experiments.runner.runner import start_run
 
     spec = get_scenario(scenario)
+    _check_shardable(spec, flags)
     config = load_config(spec.config_cls, config_path, {**flags, "scenario": scenario}, overrides)
+    connect_executor(config)
     shown = spec.shown_metrics
     with _display(getattr(config, "rounds", 1), scenario, quiet, shown) as display:
         result = start_run(
@@ -171,12 +195,61 @@ def _resume(run_name: str, runs_dir: Path | None, quiet: bool, track: str | None
 
     folder = RunFolder.open(run_name, runs_root(runs_dir))
     saved = folder.read_config()
-    shown = get_scenario(str(saved.get("scenario"))).shown_metrics
+    spec = get_scenario(str(saved.get("scenario")))
+    shown = spec.shown_metrics
+    if isinstance(saved.get("execution"), dict):  # a sharded run on Ray rejoins a cluster
+        from recagora.experiments.runner.config import build_config, flatten_mapping
+
+        connect_executor(build_config(spec.config_cls, flatten_mapping(saved)))
     rounds = saved.get("rounds", 1)
     rounds = rounds if isinstance(rounds, int) and rounds > 0 else 1  # display only
     with _display(rounds, f"resume {folder.name}", quiet, shown) as display:
         result = resume_run(folder.path, on_round=display.on_round)
     _report(result, display.console, shown, track, quiet)
+
+
+def execution_flags(
+    shards: int | None, executor: str | None, ray_address: str | None, workers: int | None
+) -> dict:
+    """--shards/--executor/--ray-address/--workers as config fields (None = not given).
+
+    Ray without --shards plays one shard per worker; --ray-address and --workers apply
+    to Ray only (one line, exit 2, before anything is read or written).
+    """
+    if executor not in (None, "ray") and (ray_address or workers is not None):
+        raise ConfigError("--ray-address and --workers apply to --executor ray only")
+    if executor is None and (ray_address or workers is not None):
+        raise ConfigError("--ray-address and --workers need --executor ray")
+    if executor == "ray" and shards is None:
+        shards = workers or 2
+    flags = {
+        "execution.shards": shards,
+        "execution.executor": executor,
+        "execution.ray_address": ray_address,
+        "execution.workers": workers,
+    }
+    return {key: value for key, value in flags.items() if value is not None}
+
+
+def _check_shardable(spec, flags: dict) -> None:
+    from dataclasses import fields
+
+    given = [key for key in flags if key.startswith("execution.") and flags[key] is not None]
+    if given and "execution" not in {f.name for f in fields(spec.config_cls)}:
+        raise ConfigError(
+            f"scenario {spec.name!r} plays unsharded only; drop --shards/--executor (trirec shards)"
+        )
+
+
+def connect_executor(config) -> None:
+    """Join (or start) the Ray cluster a sharded Ray run needs; an unreachable address is
+    one line after a 3 s TCP probe, before any run folder exists."""
+    execution = getattr(config, "execution", None)
+    if execution is None or execution.executor != "ray":
+        return
+    from recagora.experiments.executors.ray_runs import connect
+
+    connect(execution.ray_address or None, execution.workers)
 
 
 def _display(rounds: int, title: str, quiet: bool, shown: tuple[str, ...]):

@@ -526,6 +526,31 @@ def _markup_cases() -> list[Case]:
     ]
 
 
+def _sharding_cases() -> list[Case]:
+    trirec = ("run", "trirec", *RUNS)
+    surrogate = (*trirec, "--agents", "user=surrogate,item=surrogate")
+    unreachable = ("--executor", "ray", "--ray-address", "127.0.0.1:1")
+    return [
+        Case("run/shards-over-cohort", (*surrogate, "--users", "3", "--shards", "4"), says="exceeds the cohort"),
+        Case("run/shards-negative", (*surrogate, "--shards", "-1"), says="execution.shards"),
+        Case("run/shards-llm-role", (*trirec, "--shards", "2"), says="LLM role"),
+        Case("run/unknown-executor", (*surrogate, "--shards", "2", "--executor", "spark"), says="executor"),
+        Case("run/ray-unreachable", (*surrogate, *unreachable), says="cannot start or reach a Ray cluster"),
+        Case("run/ray-address-without-ray", (*surrogate, "--ray-address", "127.0.0.1:1"), says="--executor ray"),
+        Case("run/workers-with-local", (*surrogate, "--executor", "local", "--workers", "3"), says="--executor ray"),
+        Case("run/grounded-shards", ("run", "grounded", *RUNS, "--shards", "2"), says="unsharded"),
+        Case("resume/with-shards", ("run", "--resume", "x", "--shards", "2", *RUNS), says="--resume"),
+        Case("sweep/bad-seeds", ("sweep", "trirec", "--seeds", "a,b"), says="--seeds"),
+        Case("sweep/repeated-seed", ("sweep", "trirec", "--seeds", "1,1"), says="repeats"),
+        Case("sweep/arm-without-name", ("sweep", "trirec", "--arm", "=seed=1"), says="--arm"),
+        Case("sweep/arm-not-key-value", ("sweep", "trirec", "--arm", "a=foo"), says="KEY=VALUE"),
+        Case("sweep/arm-unknown-key", ("sweep", "trirec", "--arm", "a=nosuch=1"), says="nosuch"),
+        Case("sweep/unknown-executor", ("sweep", "trirec", "--executor", "spark"), says="unknown executor"),
+        Case("sweep/ray-unreachable", ("sweep", "trirec", *unreachable), says="cannot start or reach a Ray cluster"),
+        Case("sweep/workers-with-local", ("sweep", "trirec", "--workers", "3"), says="--executor ray"),
+    ]  # fmt: skip
+
+
 CASES: list[Case] = [
     *_markup_cases(),
     *_usage_cases(),
@@ -540,6 +565,7 @@ CASES: list[Case] = [
     *_demo_cases(),
     *_train_cases(),
     *_evaluate_cases(),
+    *_sharding_cases(),
 ]
 # One per command, run as a real process (entry point, exit status, fresh imports).
 SUBPROCESS_CASES = [
