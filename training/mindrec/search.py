@@ -73,7 +73,14 @@ class Postings:
         _, self.unit = torch.unique(codes, dim=0, return_inverse=True)  # same answer, same unit
         self.unit_codes = codes.new_zeros((int(self.unit.max()) + 1, n_slots))
         self.unit_codes[self.unit] = codes
-        self.prefix_hash, self.prefix_allowed = _prefix_tables(codes, vocab, n_category)
+        # Each slot's own few tokens (256 codes of one level, 8 children of a category):
+        # a step's (states, slots, tokens) tables index these, ~V / 256 times smaller.
+        self.slot_tokens, self.local_of = _slot_vocabularies(codes, vocab)
+        self.local_codes = self.local_of.gather(1, codes.T).T  # (N, L) local token ids
+        self.prefix_hash, self.prefix_allowed = _prefix_tables(
+            codes, self.local_codes, vocab, n_category, self.slot_tokens.shape[1]
+        )
+        self.radix = _radix(self.slot_tokens, self.local_of)
 
     def _keys(self, answers, path, usable):
         """(k, L) posting keys of filled slots: (scope, slot, token), scope = the path for ID
@@ -115,10 +122,39 @@ def _prefix_hash(prefix: torch.Tensor, vocab: int) -> torch.Tensor:
     return ((prefix + 1) * filled * powers).sum(dim=1)
 
 
-def _prefix_tables(codes: torch.Tensor, vocab: int, n_category: int):
+def _slot_vocabularies(codes: torch.Tensor, vocab: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(L, W) each slot's tokens in id order (W = the largest slot's count; padded with
+    token 0, which no table ever allows there) and (L, V + 1) each token's local id in
+    each slot (the mask token: the slot's count; a token absent from the slot: -1)."""
+    n_slots = codes.shape[1]
+    per_slot = [torch.unique(codes[:, j]) for j in range(n_slots)]
+    width = max(len(tokens) for tokens in per_slot)
+    slot_tokens = codes.new_zeros((n_slots, width))
+    local_of = torch.full((n_slots, vocab + 1), -1, dtype=torch.long, device=codes.device)
+    for j, tokens in enumerate(per_slot):
+        slot_tokens[j, : len(tokens)] = tokens
+        local_of[j, tokens] = torch.arange(len(tokens), device=codes.device)
+        local_of[j, vocab] = len(tokens)
+    return slot_tokens, local_of
+
+
+def _radix(slot_tokens: torch.Tensor, local_of: torch.Tensor) -> torch.Tensor | None:
+    """(L,) place values of a mixed-radix int64 key of an answer (slot j's digit: its local
+    token id, or its count for the mask), or None when the keys would not fit in int64."""
+    bases = (local_of.max(dim=1).values + 1).tolist()
+    places, place = [], 1
+    for base in bases:
+        places.append(place)
+        place *= base
+    return None if place >= 2**62 else torch.tensor(places, device=slot_tokens.device)
+
+
+def _prefix_tables(
+    codes: torch.Tensor, local_codes: torch.Tensor, vocab: int, n_category: int, width: int
+):
     """Sorted keys of every category prefix (the empty one included) and, per prefix,
-    the (L, V) tokens its items hold: the allowed tables of the category phase and of
-    the first ID step, looked up instead of walking thousands of items per state."""
+    the (L, W) local tokens its items hold: the allowed tables of the category phase and
+    of the first ID step, looked up instead of walking thousands of items per state."""
     n_items, n_slots = codes.shape
     keys = []
     for level in range(n_category + 1):
@@ -127,10 +163,10 @@ def _prefix_tables(codes: torch.Tensor, vocab: int, n_category: int):
         keys.append(_prefix_hash(prefix, vocab))
     every = torch.cat(keys)
     unique, inverse = torch.unique(every, return_inverse=True)
-    tables = torch.zeros((len(unique), n_slots, vocab), dtype=torch.bool, device=codes.device)
+    tables = torch.zeros((len(unique), n_slots, width), dtype=torch.bool, device=codes.device)
     item = torch.arange(n_items, device=codes.device).repeat(n_category + 1)
     slots = torch.arange(n_slots, device=codes.device)
-    tables[inverse[:, None], slots[None, :], codes[item]] = True
+    tables[inverse[:, None], slots[None, :], local_codes[item]] = True
     return unique, tables
 
 
@@ -173,13 +209,16 @@ def _step(model, memory, postings, beams, step, n_category, mask_id, diversity):
     users, width, n_slots = beams.answer.shape
     alive = torch.isfinite(beams.score).nonzero()  # (k, 2) user, beam
     answers = beams.answer[alive[:, 0], alive[:, 1]]
-    reachable = _allowed(postings, answers, mask_id, mask_id)  # (k, L, V)
+    reachable = _allowed(postings, answers, mask_id)  # (k, L, W) over each slot's tokens
     determined = (reachable.sum(-1) == 1).all(-1)  # (k,) its moves are forced: no model
     logits = torch.zeros(reachable.shape, device=reachable.device)
     run = (~determined).nonzero(as_tuple=True)[0]
     if len(run):
-        logits[run] = model.denoise(select_memory(memory, alive[run, 0]), answers[run]).float()
-    top, answer = _expand(logits, answers, reachable, determined, step, n_category, mask_id, width)
+        full = model.denoise(select_memory(memory, alive[run, 0]), answers[run]).float()
+        logits[run] = full.gather(2, postings.slot_tokens[None].expand(len(run), -1, -1))
+    top, answer = _expand(
+        logits, answers, reachable, determined, step, n_category, mask_id, width, postings
+    )
     # Candidates in a (U, B * B) layout: candidate (b, j) is beam b's j-th best move.
     per_beam = top.shape[1]
     score = torch.full((users, width, per_beam), -torch.inf, device=top.device)
@@ -192,7 +231,7 @@ def _step(model, memory, postings, beams, step, n_category, mask_id, diversity):
     cand_score, cand_answer = score.reshape(flat_shape), cand_answer.reshape(*flat_shape, n_slots)
     if step >= n_category:  # complete the candidates that name one item already
         cand_answer = _complete(postings, cand_answer, torch.isfinite(cand_score), mask_id)
-    cand_score = _drop_duplicates(cand_score, cand_answer)  # two fill orders, one answer
+    cand_score = _drop_duplicates(cand_score, cand_answer, postings)  # two orders, one answer
     if diversity > 0 and step >= n_category:
         pick = _diverse_top(cand_score, cand_answer, mask_id, n_category, width, diversity)
     else:
@@ -201,24 +240,28 @@ def _step(model, memory, postings, beams, step, n_category, mask_id, diversity):
     return _Beams(answer=cand_answer[rows, pick], score=cand_score[rows, pick])
 
 
-def _expand(logits, answers, reachable, determined, step, n_category, mask_id, width):
+def _expand(logits, answers, reachable, determined, step, n_category, mask_id, width, postings):
     """(k, M) log-probabilities of each state's best moves and (k, M, L) the answers they make.
 
-    reachable: (k, L, V) tokens some consistent item has at each slot. A state whose
+    logits, reachable: (k, L, W) over each slot's own tokens (`Postings.slot_tokens`);
+    reachable: the tokens some consistent item has at each slot. A state whose
     consistent items all share one answer is DETERMINED: every move left is forced (one
     allowed token, log-probability 0 in any order), so its only move completes it at once;
     a completed state proposes itself again, which lets two beams that reach the same
     item by different orders merge as soon as they are determined.
     """
-    completed = reachable.float().argmax(-1)  # (k, L): the one token left, if determined
+    tokens = postings.slot_tokens
     allowed = reachable & _open_slots(answers == mask_id, step, n_category)[..., None]
     log_probs = torch.log_softmax(logits.masked_fill(~allowed, -torch.inf), dim=-1)
-    log_probs = torch.where(allowed, log_probs, -torch.inf).flatten(1)  # (k, L * V)
+    log_probs = torch.where(allowed, log_probs, -torch.inf).flatten(1)  # (k, L * W)
     top, flat = log_probs.topk(min(width, log_probs.shape[1]), dim=1)
-    vocab = logits.shape[-1]
+    slot, local = flat // tokens.shape[1], flat % tokens.shape[1]
     answer = answers[:, None, :].expand(-1, top.shape[1], -1).clone()
-    answer.scatter_(2, (flat // vocab)[..., None], (flat % vocab)[..., None])
-    answer[determined, 0] = completed[determined]
+    answer.scatter_(2, slot[..., None], tokens[slot, local][..., None])
+    if determined.any():  # the one token left in each slot
+        only = reachable[determined].float().argmax(-1)  # (d, L) local ids
+        slots = torch.arange(tokens.shape[0], device=only.device)
+        answer[determined, 0] = tokens[slots[None, :], only]
     top[determined, 0], top[determined, 1:] = 0.0, -torch.inf
     return top, answer
 
@@ -248,14 +291,15 @@ def _open_slots(masked: torch.Tensor, step: int, n_category: int) -> torch.Tenso
     return masked & phase[None, :]
 
 
-def _allowed(postings: Postings, answers: torch.Tensor, mask_id: int, vocab: int) -> torch.Tensor:
-    """(k, L, V) bool: token v may fill slot j iff some consistent item has v at j.
+def _allowed(postings: Postings, answers: torch.Tensor, mask_id: int) -> torch.Tensor:
+    """(k, L, W) bool: slot j's local token v may fill it iff some consistent item has it.
 
     States with no ID slot filled read their category prefix's table; the others walk
     their consistent items (a few hundred at most once an ID slot is filled).
     """
     n_category, n_slots = postings.n_category, answers.shape[1]
-    allowed = torch.zeros((len(answers), n_slots, vocab), dtype=torch.bool, device=answers.device)
+    width = postings.slot_tokens.shape[1]
+    allowed = torch.zeros((len(answers), n_slots, width), dtype=torch.bool, device=answers.device)
     coarse = (answers[:, n_category:] == mask_id).all(dim=1)
     if coarse.any():
         keys = _prefix_hash(answers[coarse, :n_category], mask_id)
@@ -267,24 +311,44 @@ def _allowed(postings: Postings, answers: torch.Tensor, mask_id: int, vocab: int
     owner, items = postings.consistent(answers[~coarse], mask_id)
     rows = torch.nonzero(~coarse).squeeze(1)[owner]
     slots = torch.arange(n_slots, device=answers.device)
-    allowed[rows[:, None], slots[None, :], postings.codes[items]] = True
+    allowed[rows[:, None], slots[None, :], postings.local_codes[items]] = True
     return allowed
 
 
-def _drop_duplicates(score: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:
+def _drop_duplicates(score: torch.Tensor, answer: torch.Tensor, postings: Postings) -> torch.Tensor:
     """score with every repeat of a (user, answer) row set to -inf but its best one."""
-    users, count, n_slots = answer.shape
     order = score.argsort(dim=1, descending=True, stable=True)
-    sorted_answer = answer.gather(1, order[..., None].expand(-1, -1, n_slots))
-    user = torch.arange(users, device=score.device)[:, None, None].expand(-1, count, 1)
-    keys = torch.cat([user, sorted_answer], dim=2).reshape(users * count, n_slots + 1)
-    _, inverse = torch.unique(keys, dim=0, return_inverse=True)
-    position = torch.arange(users * count, device=score.device)
-    first = torch.full((int(inverse.max()) + 1,), users * count, device=score.device)
-    first = first.scatter_reduce(0, inverse, position, reduce="amin")
-    keep_sorted = (first[inverse] == position).view(users, count)
-    keep = torch.zeros_like(keep_sorted).scatter(1, order, keep_sorted)
+    sorted_answer = answer.gather(1, order[..., None].expand(-1, -1, answer.shape[2]))
+    if postings.radix is not None:
+        first = _first_by_key(sorted_answer, postings)
+    else:
+        first = _first_by_rows(sorted_answer)
+    keep = torch.zeros_like(first).scatter(1, order, first)
     return torch.where(keep, score, -torch.inf)
+
+
+def _first_by_key(answer: torch.Tensor, postings: Postings) -> torch.Tensor:
+    """(U, C) True at each answer's first occurrence in its user's row: one int64 key per
+    answer (mixed radix of the slots' local tokens), a stable row-wise sort, neighbours
+    compared (a 1-D sort, where `torch.unique(dim=0)` sorts whole rows: 5x slower)."""
+    slots = torch.arange(answer.shape[2], device=answer.device)
+    keys = (postings.local_of[slots, answer] * postings.radix).sum(-1)
+    by_key = keys.sort(dim=1, stable=True)  # equal keys keep their order
+    first = torch.ones_like(keys, dtype=torch.bool)
+    first[:, 1:] = by_key.values[:, 1:] != by_key.values[:, :-1]
+    return torch.zeros_like(first).scatter(1, by_key.indices, first)
+
+
+def _first_by_rows(answer: torch.Tensor) -> torch.Tensor:
+    """`_first_by_key` for answers whose keys would overflow int64: unique (user, answer) rows."""
+    users, count, n_slots = answer.shape
+    user = torch.arange(users, device=answer.device)[:, None, None].expand(-1, count, 1)
+    keys = torch.cat([user, answer], dim=2).reshape(users * count, n_slots + 1)
+    _, inverse = torch.unique(keys, dim=0, return_inverse=True)
+    position = torch.arange(users * count, device=answer.device)
+    first = torch.full((int(inverse.max()) + 1,), users * count, device=answer.device)
+    first = first.scatter_reduce(0, inverse, position, reduce="amin")
+    return (first[inverse] == position).view(users, count)
 
 
 def _diverse_top(score, answer, mask_id, n_category, width, weight) -> torch.Tensor:

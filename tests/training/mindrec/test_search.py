@@ -10,7 +10,13 @@ import torch
 
 from recagora.item_space.errors import ConfigError
 from recagora.training.mindrec.model import MindRecModel
-from recagora.training.mindrec.search import Postings, check_beams, diffusion_beam_search
+from recagora.training.mindrec.search import (
+    Postings,
+    _first_by_key,
+    _first_by_rows,
+    check_beams,
+    diffusion_beam_search,
+)
 
 
 def _model(codes: np.ndarray, seed: int, vocab: int | None = None) -> MindRecModel:
@@ -158,3 +164,33 @@ def test_the_diversity_penalty_changes_which_beams_survive():
 def test_a_beam_wider_than_the_catalog_is_one_line():
     with pytest.raises(ConfigError, match=r"num_beams 13 must be in 1\.\.12"):
         check_beams(13, 12)
+
+
+def test_the_int64_answer_keys_find_the_same_repeats_as_whole_rows():
+    # _drop_duplicates keys each answer by a mixed radix of its slots' local tokens; the
+    # whole-row unique it replaced (kept for catalogs whose keys overflow) is the oracle.
+    rng = np.random.default_rng(0)
+    codes = _grid([(0,), (1,)], (3, 4))
+    postings = Postings(torch.as_tensor(codes), int(codes.max()) + 1, 1)
+    picks = torch.as_tensor(rng.integers(0, len(codes), (5, 40)))
+    answer = torch.as_tensor(codes)[picks]
+    answer[:, ::3, 2] = postings.vocab  # some slots still masked
+    assert torch.equal(_first_by_key(answer, postings), _first_by_rows(answer))
+    assert (~_first_by_key(answer, postings)).any(), "the sample holds repeats"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_slots_sharing_tokens_and_the_overflow_fallback_search_alike(seed):
+    # Token ids reused across slots (each slot's local vocabulary is its own), and the
+    # whole-row duplicate finder: the same beams, never an invalid item.
+    rng = np.random.default_rng(seed)
+    codes = np.unique(rng.integers(0, 4, (40, 4)), axis=0)
+    model = _model(codes, seed, vocab=4)
+    history = torch.as_tensor(rng.integers(-1, len(codes), (3, 4)))
+    postings = Postings(torch.as_tensor(codes), 4, 1)
+    with torch.no_grad():
+        keyed = diffusion_beam_search(model, history, postings, 1, 4, 6, 1.0)
+        postings.radix = None
+        rows = diffusion_beam_search(model, history, postings, 1, 4, 6, 1.0)
+    assert torch.equal(keyed.items, rows.items) and keyed.invalid == rows.invalid == 0
+    assert (keyed.items >= 0).all(), "40 items: every user gets 6"
