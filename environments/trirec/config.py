@@ -19,6 +19,8 @@ from recagora.item_space.errors import did_you_mean
 
 # The scenario's roles and their default implementations (agents/registry.py lists the others).
 DEFAULT_AGENTS = "user=learned,item=llm,platform=trirec"
+# training.policy.ORDERS, named here so that reading a config does not import torch
+RECOMMENDER_ORDERS = ("beam", "confidence")
 
 
 @dataclass
@@ -45,6 +47,18 @@ class CandidateConfig:
         default=20,
         metadata={
             "help": "Beams of a generative recommender per user; items no beam reached follow by training popularity."
+        },
+    )
+    recommender_order: str = field(
+        default="beam",
+        metadata={
+            "help": "beam (the beam-search ranking) | confidence (a semantic-ID UGR checkpoint's beams re-ranked by its confidence, Fan et al. KDD 2026)."
+        },
+    )
+    recommender_reject: float = field(
+        default=0.0,
+        metadata={
+            "help": "Share in [0, 1) of the scored users, least confident first (UGR confidence of the item served first), given the popularity ranking instead (semantic-ID checkpoints)."
         },
     )
 
@@ -186,6 +200,22 @@ def _check_recommender_fields(candidates: CandidateConfig) -> None:
     )
     beams = candidates.recommender_beams
     _require(1 <= beams <= 200, f"candidates.recommender_beams must be in 1..200, got {beams}")
+    _check_confidence_fields(candidates)
+
+
+def _check_confidence_fields(candidates: CandidateConfig) -> None:
+    """Serving by UGR confidence: a known order, a share in [0, 1), only with a recommender."""
+    order, reject = candidates.recommender_order, candidates.recommender_reject
+    _require(
+        order in RECOMMENDER_ORDERS,
+        f"candidates.recommender_order must be one of {', '.join(RECOMMENDER_ORDERS)}, got {order!r}",
+    )
+    _require(0.0 <= reject < 1.0, f"candidates.recommender_reject must be in [0, 1), got {reject}")
+    _require(
+        candidates.source == "recommender" or (order == "beam" and reject == 0.0),
+        "candidates.recommender_order/recommender_reject need a served checkpoint; "
+        "add --recommender RUN",
+    )
 
 
 def cohort_bytes(users: int, max_history: int, n_candidates: int) -> int:
