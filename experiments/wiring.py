@@ -141,13 +141,19 @@ class ServedRecommender:
     """A checkpoint behind the platform: full-catalog scores for a batch of histories.
 
     Generative policies rank by trie beam search with `num_beams` beams (the order
-    `recagora evaluate` reports); the items no beam reached rank below all of them, by
-    training popularity, so protocols that need more items than the beams found (hard
-    negatives after excluding a history) still get a deterministic order.
+    `recagora evaluate` reports; a UGR checkpoint loaded with order="confidence" re-ranks
+    them by its confidence); the items no beam reached rank below all of them, by training
+    popularity, so protocols that need more items than the beams found (hard negatives
+    after excluding a history) still get a deterministic order. `reject` > 0 (Fan et al.,
+    KDD 2026, selective recommendation) gives the least confident share of each scored
+    batch, by the UGR confidence of the item it would be served first, the popularity
+    ranking instead of the policy's.
     """
 
-    def __init__(self, model: Any, popularity: np.ndarray, num_beams: int, name: str):
-        self.model, self.num_beams, self.name = model, num_beams, name
+    def __init__(
+        self, model: Any, popularity: np.ndarray, num_beams: int, name: str, reject: float = 0.0
+    ):
+        self.model, self.num_beams, self.name, self.reject = model, num_beams, name, reject
         self.popularity = np.asarray(popularity, np.float64)
 
     def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
@@ -155,7 +161,23 @@ class ServedRecommender:
         histories = [list(h) for h in histories]
         if not hasattr(self.model, "titles"):  # SASRec: real scores for every item
             return np.asarray(self.model.score_batch(histories), np.float64)
-        return fill_unranked(self.model.score_batch(histories, self.num_beams), self.popularity)
+        scores = self.model.score_batch(histories, self.num_beams)
+        if self.reject > 0:
+            from recagora.training.ugr_confidence import rejected_users
+
+            confidence = self.user_confidence(histories, scores)
+            scores[rejected_users(confidence, self.reject)] = -np.inf  # -> popularity order
+        return fill_unranked(scores, self.popularity)
+
+    def user_confidence(self, histories: list[list[int]], scores: np.ndarray) -> np.ndarray:
+        """(m,) UGR confidence of each history's first-served item (0 when no beam reached)."""
+        rows = np.arange(len(scores))
+        first = np.argmax(scores, axis=1)
+        reached = np.isfinite(scores[rows, first])
+        if self.model.order == "confidence":  # the scores already are the confidences
+            return np.where(reached, scores[rows, first], 0.0)
+        ranked = np.where(reached, first, -1)[:, None]
+        return self.model.confidence(histories, ranked)[:, 0]
 
     def top_k(self, histories: Sequence[Sequence[int]], k: int) -> np.ndarray:
         """(m, k) int64 best items of each history, the history's own items left out."""
@@ -176,26 +198,47 @@ def fill_unranked(scores: np.ndarray, popularity: np.ndarray) -> np.ndarray:
 
 
 def load_served(
-    path: str | Path, catalog: Any, popularity: np.ndarray, num_beams: int = 10
+    path: str | Path,
+    catalog: Any,
+    popularity: np.ndarray,
+    num_beams: int = 10,
+    order: str = "beam",
+    reject: float = 0.0,
 ) -> ServedRecommender:
     """The checkpoint at `path` as a `ServedRecommender` for `catalog` (checked first).
 
     popularity: (N,) training interaction counts (the order of items no beam reached).
+    order, reject: serving by UGR confidence (`ServedRecommender`); both need a
+    checkpoint with confidence tokens (a semantic-ID run).
 
     Raises:
         ModelError: see `check_recommender` and `check_catalog`.
+        ConfigError: order="confidence" or reject > 0 with a checkpoint that has no confidence.
     """
     info = check_recommender(path)
     check_catalog(path, info, catalog)
     if info["kind"] == "sasrec":
+        _require_confidence(path, order == "beam" and reject == 0.0)
         from recagora.training.baselines.sasrec import SASRecRecommender
 
         model = SASRecRecommender.load(path, n_items=len(catalog))
         return ServedRecommender(model, popularity, num_beams, name=f"sasrec:{Path(path).name}")
     from recagora.training.policy import GenerativeRecommender
 
-    model = GenerativeRecommender.load(path, catalog)
-    return ServedRecommender(model, popularity, num_beams, name=model.name)
+    model = GenerativeRecommender.load(path, catalog, order=order)
+    _require_confidence(path, reject == 0.0 or model.has_confidence)
+    return ServedRecommender(model, popularity, num_beams, name=model.name, reject=reject)
+
+
+def _require_confidence(path: str | Path, ok: bool) -> None:
+    from recagora.item_space.errors import ConfigError
+
+    if not ok:
+        raise ConfigError(
+            f"recommender {str(path)!r} has no UGR confidence tokens, so it cannot be served by "
+            "confidence; use a semantic-ID checkpoint (games-semids) or recommender_order=beam, "
+            "recommender_reject=0"
+        )
 
 
 def served_scorer(config: Any, dataset: Any, split: Any) -> Callable[[Sequence], np.ndarray]:
@@ -206,6 +249,8 @@ def served_scorer(config: Any, dataset: Any, split: Any) -> Callable[[Sequence],
         dataset.catalog,
         _popularity(dataset, split),
         candidates.recommender_beams,
+        candidates.recommender_order,
+        candidates.recommender_reject,
     )
     return served.score_batch
 
