@@ -83,11 +83,17 @@ def rejection_curve(
 ) -> list[float]:
     """Mean of `gains` (e.g. per-user NDCG@10) over the users kept when the least
     confident share of users is rejected, for each share in `shares` (ties by position)."""
-    order = np.argsort(-np.asarray(user_confidence), kind="stable")
-    out = []
-    for share in shares:
-        kept = order[: max(1, int(round(len(order) * (1.0 - share))))]
-        out.append(float(np.mean(np.asarray(gains)[kept])))
+    gains = np.asarray(gains)
+    return [float(np.mean(gains[~rejected_users(user_confidence, s)])) for s in shares]
+
+
+def rejected_users(user_confidence: np.ndarray, share: float) -> np.ndarray:
+    """(n,) bool: the least confident `share` of users (at least one user is always kept;
+    among equal confidences the later users go first)."""
+    order = np.argsort(-np.asarray(user_confidence, np.float64), kind="stable")
+    kept = max(1, int(round(len(order) * (1.0 - share)))) if len(order) else 0
+    out = np.ones(len(order), dtype=bool)
+    out[order[:kept]] = False
     return out
 
 
