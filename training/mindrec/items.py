@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from recagora.item_space.datasets.semantic_ids import attach_semantic_ids, read_semantic_id_file
 from recagora.item_space.errors import DatasetError, ModelError
 from recagora.item_space.types import Catalog, Sample
-from recagora.training.item_tokenizers import catalog_fingerprint, read_semantic_ids
+from recagora.training.item_tokenizers import catalog_fingerprint
 
 PAD_LABEL = "\x00pad"  # the fresh child that pads a short path (never a real label)
 
@@ -97,32 +98,23 @@ def keys_fingerprint(catalog: Catalog) -> str:
 def semantic_ids(catalog: Catalog, index_json: str = "") -> list[tuple[str, ...]]:
     """Each item's semantic-ID tokens: from `index_json` (item key -> tokens) or the items.
 
+    The checks (the file's items are the catalog's, one depth) are item_space's
+    `attach_semantic_ids`, for the items' own codes too.
+
     Raises:
         DatasetError: no semantic IDs, items that do not match the catalog, uneven depth.
     """
     if index_json:
-        index = read_semantic_ids(Path(index_json))
-        keys = {item.key for item in catalog.items}
-        missing = [key for key in keys if key not in index]
-        extra = [key for key in index if key not in keys]
-        if missing or extra:
-            raise DatasetError(
-                f"semantic-ID file {index_json!r} does not match catalog {catalog.name!r}: "
-                f"{len(missing)} catalog items missing, {len(extra)} unknown items"
-            )
-        rows = [tuple(index[item.key]) for item in catalog.items]
-    else:
-        rows = [tuple(item.attributes.get("semantic_id", ())) for item in catalog.items]
-        if not all(rows):
-            raise DatasetError(
-                f"catalog {catalog.name!r} has no semantic IDs; build them with "
-                f"`recagora data semantic-ids {catalog.name}` and pass --set semantic_ids=INDEX_JSON"
-            )
-    depths = sorted({len(row) for row in rows})
-    if len(depths) != 1:
+        index = read_semantic_id_file(Path(index_json))
+        catalog = attach_semantic_ids(catalog, index, source=f"semantic-ID file {index_json!r}")
+    rows = [tuple(item.attributes.get("semantic_id", ())) for item in catalog.items]
+    if not all(rows):
         raise DatasetError(
-            f"semantic IDs of uneven depth {depths}; every item needs the same depth"
+            f"catalog {catalog.name!r} has no semantic IDs; build them with "
+            f"`recagora data semantic-ids {catalog.name}` and pass --set semantic_ids=INDEX_JSON"
         )
+    if not index_json:  # codes made elsewhere: the same depth check
+        attach_semantic_ids(catalog, {item.key: rows[i] for i, item in enumerate(catalog.items)})
     return rows
 
 

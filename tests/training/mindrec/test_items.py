@@ -54,7 +54,7 @@ def test_a_semantic_id_file_of_other_items_is_one_line(tmp_path):
     path = tmp_path / "x.index.json"
     path.write_text(json.dumps({"k0": ["<a_1>", "<b_2>"], "k9": ["<a_1>", "<b_3>"]}))
     with pytest.raises(
-        DatasetError, match="does not match catalog 'toy': 1 catalog items missing, 1 unknown"
+        DatasetError, match="does not match catalog 'toy': 1 catalog items lack a code"
     ):
         semantic_ids(_catalog(2), str(path))
 
@@ -64,6 +64,14 @@ def test_codes_of_uneven_depth_are_one_line(tmp_path):
     path.write_text(json.dumps({"k0": ["<a_1>", "<b_2>"], "k1": ["<a_1>"]}))
     with pytest.raises(DatasetError, match="uneven depth"):
         semantic_ids(_catalog(2), str(path))
+
+
+def test_items_own_codes_of_uneven_depth_are_one_line():
+    catalog = _catalog(2)
+    for item, codes in zip(catalog.items, (["<a_1>", "<b_2>"], ["<a_1>"]), strict=True):
+        item.attributes["semantic_id"] = codes
+    with pytest.raises(DatasetError, match="uneven depth"):
+        semantic_ids(catalog)
 
 
 def test_a_catalog_without_semantic_ids_says_how_to_build_them():
