@@ -45,10 +45,15 @@ def _papereval(world: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return config, {"embedder": HashingEmbedder(dim=64)}
 
 
+def _explain(world: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    config = {"users": 12, "rounds": 2, "agents": "user=surrogate,explainer=template", "user_fit": SMALL_FIT}
+    return config, {"space": world["space"]}
+
+
 # Scenarios that need a faster world than their defaults (a hashing item space instead of
 # MiniLM, a small choice-model fit). Any other registered scenario is played with its
 # config's defaults and no extras, which must then be a seconds-long offline episode.
-TINY = {"trirec": _trirec, "grounded": _grounded, "papereval": _papereval}
+TINY = {"trirec": _trirec, "grounded": _grounded, "papereval": _papereval, "explain": _explain}
 
 
 @pytest.fixture(scope="module")
