@@ -1,16 +1,17 @@
 """SFT vs Flower vs static BoN vs BLADE, trained alike, then served in TriRec (issue 12).
 
-On CDs_and_Vinyl and Video_Games, for each seed: SFT and Flower train from scratch for the
-same steps and batches (Flower = SFT + theta-mixed SubTB on the same batches); BoN (tau 0)
-and BLADE (tau > 0) start from that seed's SFT run and take the same RL steps. All share
-one tiny-GPT shape. Offline: HR@5/10, NDCG@5/10, DGU/MGU, ILD (item-space vectors),
-coverage and invalid generations on one seeded test subset, and paired tests pooled
-over seeds (exact McNemar on hit@10, Wilcoxon signed-rank on per-sample NDCG@10). Then
-each policy of seed 0 is served as TriRec's recommender (`--recommender`) for a
-5-round episode with the default user agent (learned) and surrogate items, and the
-per-round metrics are kept.
+On CDs_and_Vinyl and Video_Games, for each seed: one SFT run (`base`, --sft-steps at
+--sft-learning-rate, the budget chosen on VALIDATION) is the starting point of all four
+policies, which then take the same --rl-steps: SFT and Flower (= SFT + theta-mixed SubTB)
+continue on the same batches at the SFT learning rate; BoN (tau 0) and BLADE (tau > 0) take
+list-reward GRPO steps at --rl-learning-rate. All share one tiny-GPT shape. Offline:
+HR@5/10, NDCG@5/10, DGU/MGU, ILD (item-space vectors), coverage and invalid generations on
+one seeded test subset, and paired tests pooled over seeds (exact McNemar on hit@10,
+Wilcoxon signed-rank on per-sample NDCG@10). Then each policy of the first seed is served
+as TriRec's recommender (`--recommender`) for a 5-round episode with the default user
+agent (learned) and surrogate items, and the per-round metrics are kept.
 
-Budgets are small so the whole script fits a shared 2-core CPU; raise them with flags:
+The committed figures (examples/results/policy_comparison/) came from:
 
     OMP_NUM_THREADS=1 .venv/bin/python examples/policy_comparison.py --out runs/policy-comparison
 """
@@ -40,6 +41,11 @@ OFFLINE = ("HR@5", "HR@10", "NDCG@5", "NDCG@10", "DGU", "MGU", "ILD", "coverage"
 
 def main() -> None:
     args = _parser().parse_args()
+    if args.figure_from:  # redraw the figure of finished runs' results.json files
+        merged = _merge([json.loads(Path(p).read_text()) for p in args.figure_from])
+        _save(merged, Path(args.out))
+        _figure(merged, Path(args.out) / "offline.png")
+        return
     out = Path(args.out)
     results = {"settings": vars(args), "offline": {}, "paired": {}, "trirec": {}}
     for name in args.datasets:
@@ -63,6 +69,41 @@ def main() -> None:
             results["trirec"][name][policy] = _trirec(name, run, out, args)
             _save(results, out)
     _print(results)
+    _figure(results, out / "offline.png")
+
+
+def _merge(parts: list[dict]) -> dict:
+    """One results dict from per-dataset runs (settings kept per dataset)."""
+    merged = {"settings": {}, "offline": {}, "paired": {}, "trirec": {}}
+    for part in parts:
+        for name in part["offline"]:
+            merged["settings"][name] = part["settings"]
+            for key in ("offline", "paired", "trirec"):
+                merged[key][name] = part[key].get(name, {})
+    return merged
+
+
+def _figure(results: dict, path: Path) -> None:
+    """HR@10, NDCG@10 and MGU per policy and dataset: mean over seeds, bars = one std."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = ("HR@10", "NDCG@10", "MGU")
+    names = list(results["offline"])
+    fig, axes = plt.subplots(len(names), 3, figsize=(10, 3 * len(names)), squeeze=False)
+    for row, name in enumerate(names):
+        frame = pd.DataFrame(results["offline"][name]).groupby("policy")[list(metrics)]
+        mean, std = frame.mean().reindex(POLICIES), frame.std().reindex(POLICIES)
+        for col, metric in enumerate(metrics):
+            ax = axes[row][col]
+            ax.bar(POLICIES, mean[metric], yerr=std[metric], capsize=3, color="0.6")
+            ax.set_title(f"{name}: {metric}")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
 
 
 def _save(results: dict, out: Path) -> None:
@@ -87,32 +128,55 @@ def _common(seed: int, output_dir: Path, args) -> list[str]:
 
 
 def _train_all(dataset, split, seed: int, folder: Path, args) -> dict[str, Path]:
+    """The seed's base SFT run, then each policy's --rl-steps from it; {policy: run}."""
+    base = folder / "base"
+    _train("sft", dataset, split, _common(seed, base, args) + _sft_settings(args), None)
     runs = {}
     for method in POLICIES:
         run = folder / method
-        settings = _common(seed, run, args)
-        if method in ("sft", "flower"):
-            settings.append(f"max_steps={args.sft_steps}")
-        else:  # BoN and BLADE: same RL steps from this seed's SFT policy
-            settings += [
-                f"init_from={folder / 'sft'}",
-                f"max_steps={args.rl_steps}",
-                f"num_generations={args.generations}",
-                f"reference_lists={args.reference_lists}",
-                "list_length=5",
-                "auxiliary=mgu",
-                "aux_weight=1.0",
-                f"learning_rate={args.rl_learning_rate}",
-            ]
-        if method == "flower":
-            settings.append("theta=0.9995")  # the paper's Video_Games value
-        config = trainer_config(method, overrides=settings)
-        extras = trainer_extras(method, config, dataset.catalog, split)
-        started = time.perf_counter()
-        make_trainer(method, dataset.catalog, split.train, overrides=settings, **extras).train()
-        print(f"{dataset.name} seed {seed} {method}: {time.perf_counter() - started:.0f} s")
+        settings = _common(seed, run, args) + [f"max_steps={args.rl_steps}"]
+        if method in ("sft", "flower"):  # the same batches and learning rate, from base
+            settings.append(f"learning_rate={args.sft_learning_rate}")
+            _train(method, dataset, split, settings + _flower_settings(method), base)
+        else:  # BoN and BLADE: list-reward GRPO from base (base is also their reference)
+            _train(method, dataset, split, settings + _list_settings(base, args), None)
         runs[method] = run
     return runs
+
+
+def _sft_settings(args) -> list[str]:
+    return [f"max_steps={args.sft_steps}", f"learning_rate={args.sft_learning_rate}"]
+
+
+def _flower_settings(method: str) -> list[str]:
+    return ["theta=0.9995"] if method == "flower" else []  # the paper's Video_Games value
+
+
+def _list_settings(base: Path, args) -> list[str]:
+    return [
+        f"init_from={base}",
+        f"num_generations={args.generations}",
+        f"reference_lists={args.reference_lists}",
+        "list_length=5",
+        "auxiliary=mgu",
+        "aux_weight=1.0",
+        f"learning_rate={args.rl_learning_rate}",
+    ]
+
+
+def _train(method: str, dataset, split, settings: list[str], start: Path | None) -> None:
+    """Train (or resume) one run; `start`: a run whose weights it starts from."""
+    from recagora.training.grpo_trainer import load_initial_policy
+
+    config = trainer_config(method, overrides=settings)
+    extras = trainer_extras(method, config, dataset.catalog, split)
+    trainer = make_trainer(method, dataset.catalog, split.train, overrides=settings, **extras)
+    if start is not None:  # a finished run resumes from its own checkpoint over these
+        load_initial_policy(trainer, start)
+    cpu, wall = time.process_time(), time.perf_counter()
+    trainer.train()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(f"{dataset.name} {config.output_dir}: {wall:.0f} s wall, {cpu:.0f} s CPU", flush=True)
 
 
 def _vectors(catalog) -> np.ndarray:
@@ -185,18 +249,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="runs/policy-comparison", help="Folder for runs/results.")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), help="Datasets.")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="Seeds (>= 3).")
-    parser.add_argument("--sft-steps", type=int, default=40, help="SFT and Flower steps.")
-    parser.add_argument("--rl-steps", type=int, default=4, help="BoN and BLADE steps from SFT.")
-    parser.add_argument("--batch-size", type=int, default=8, help="Samples per step (all).")
-    parser.add_argument("--generations", type=int, default=2, help="BoN/BLADE: G lists.")
-    parser.add_argument("--reference-lists", type=int, default=2, help="BoN/BLADE: M prior lists.")
-    parser.add_argument("--rl-learning-rate", type=float, default=3e-4, help="BoN/BLADE lr.")
+    parser.add_argument("--sft-steps", type=int, default=800, help="Base SFT steps.")
+    parser.add_argument(
+        "--sft-learning-rate", type=float, default=3e-3, help="Base SFT (and SFT/Flower) lr."
+    )
+    parser.add_argument("--rl-steps", type=int, default=20, help="Steps of every policy from base.")
+    parser.add_argument("--batch-size", type=int, default=32, help="Samples per step (all).")
+    parser.add_argument("--generations", type=int, default=4, help="BoN/BLADE: G lists.")
+    parser.add_argument("--reference-lists", type=int, default=4, help="BoN/BLADE: M prior lists.")
+    parser.add_argument("--rl-learning-rate", type=float, default=1e-3, help="BoN/BLADE lr.")
     parser.add_argument("--layers", type=int, default=2, help="Tiny GPT blocks.")
     parser.add_argument("--width", type=int, default=64, help="Tiny GPT hidden width.")
-    parser.add_argument("--test-samples", type=int, default=150, help="Seeded test subset.")
+    parser.add_argument("--test-samples", type=int, default=1000, help="Seeded test subset.")
     parser.add_argument("--users", type=int, default=8, help="TriRec users.")
     parser.add_argument(
         "--trirec-policies", nargs="*", default=list(POLICIES), help="Policies served in TriRec."
+    )
+    parser.add_argument(
+        "--figure-from",
+        nargs="*",
+        default=[],
+        help="Only merge these results.json files into --out and draw offline.png.",
     )
     return parser
 
