@@ -2,32 +2,36 @@
 
 Ranks the first `--users` test histories of a dataset with a MindRec run folder
 (`recagora train mindrec`), or, without `--run`, a freshly initialised model of the
-default size over the dataset's semantic IDs (no category phase): the search's work does
-not depend on the weights. One torch thread by default, as the trainer uses. Run:
+default size over the dataset's semantic IDs, with the 2-level category phase when
+`--category-phase` is given (the tree clusters the training samples for games-semids):
+the search's work hardly depends on the weights. One torch thread by default, as the
+trainer uses; the 1-minute load average is printed (2 shared cores). Run:
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/mindrec_bench.py --dataset games-semids
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/mindrec_bench.py --category-phase
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/mindrec_bench.py --run runs/mindrec --dataset games-semids
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import torch
 
 from recagora.item_space.datasets import load_dataset
 from recagora.training.mindrec.config import MindRecConfig
-from recagora.training.mindrec.items import build_item_codes, semantic_ids
+from recagora.training.mindrec.items import item_codes_for
 from recagora.training.mindrec.policy import MindRecRecommender
 from recagora.training.mindrec.trainer import build_model
 
 
-def policy_for(args, catalog) -> MindRecRecommender:
+def policy_for(args, catalog, train) -> MindRecRecommender:
     if args.run:
         return MindRecRecommender.load(args.run, catalog)
-    config = MindRecConfig(category_phase=False)
-    codes = build_item_codes(catalog, semantic_ids(catalog), None)
+    config = MindRecConfig(category_phase=args.category_phase)
+    codes = item_codes_for(catalog, config, train)
     return MindRecRecommender(build_model(config, codes), codes, config, name="untrained")
 
 
@@ -39,20 +43,25 @@ def main() -> None:
     parser.add_argument("--beams", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--category-phase", action="store_true", help="Untrained model: with categories."
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     dataset = load_dataset(args.dataset)
-    histories = [s.history for s in dataset.split("auto").test[: args.users]]
-    policy = policy_for(args, dataset.catalog)
+    split = dataset.split("auto")
+    histories = [s.history for s in split.test[: args.users]]
+    policy = policy_for(args, dataset.catalog, split.train)
     policy.rank(histories[: args.batch_size], args.beams, args.batch_size)  # warm-up
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     items, _, invalid = policy.rank(histories, args.beams, args.batch_size)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     full = float((items >= 0).all(axis=1).mean())
     print(
         f"{policy.name} on {args.dataset}: {len(histories)} users, {args.beams} beams, "
         f"batch {args.batch_size}, {args.threads} thread(s): {len(histories) / seconds:.1f} users/s "
-        f"({seconds:.2f} s); invalid {invalid}; users with all {args.beams} items found {full:.3f}"
+        f"({seconds:.2f} s wall; {len(histories) / cpu:.1f} per CPU-second); invalid {invalid}; users with all {args.beams} items found {full:.3f}; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
 
 
