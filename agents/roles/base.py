@@ -19,6 +19,9 @@ import numpy as np
 from recagora.item_space.types import Catalog
 
 RECENT_DECAY = 0.9  # weight of an item one step older in the "recent taste" vector
+# Rows per block of a row-wise update: a 100k-user (n, d) float64 temporary is 300 MB of
+# fresh pages the kernel zeroes on every call; 2048-row blocks stay cached (~6x faster).
+ROW_BLOCK = 2048
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,11 @@ class UserCohort:
 
     def taste_vectors(self, idx: np.ndarray) -> np.ndarray:
         """(m, d) float32 L2-normalised mean history vector (TriRec's user embedding)."""
-        return _normalise(self.history_sum[idx])
+        return unit_rows(_gathered(self.history_sum, idx))
 
     def recent_vectors(self, idx: np.ndarray) -> np.ndarray:
         """(m, d) float32 L2-normalised recency-weighted history vector."""
-        return _normalise(self.recent_sum[idx])
+        return unit_rows(_gathered(self.recent_sum, idx))
 
     def active_indices(self) -> np.ndarray:
         """(m,) int64 positions of the users still on the platform."""
@@ -67,6 +70,22 @@ class UserCohort:
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def _gathered(array: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """array[idx] as an array of its own (fancy indexing copies; a view is copied here)."""
+    rows = array[idx]
+    return rows.copy() if np.shares_memory(rows, array) else rows
+
+
+def unit_rows(rows: np.ndarray) -> np.ndarray:
+    """(m, d) float32 rows L2-normalised IN PLACE: `_normalise`'s arithmetic bit for bit
+    (np.linalg.norm is sqrt(add.reduce(x * x)) for real rows) without its three
+    temporaries, each 150 MB at 100k users (fresh pages the kernel zeroes every round)."""
+    if rows.dtype != np.float32:
+        return _normalise(rows)
+    norms = np.sqrt(np.add.reduce(rows * rows, axis=-1, keepdims=True))
+    return np.divide(rows, np.maximum(norms, 1e-12), out=rows)
 
 
 @dataclass(frozen=True)
@@ -186,18 +205,21 @@ def append_consumed(
     cohort: UserCohort, facts: ItemFacts, idx: np.ndarray, consumed: Sequence[Sequence[int]]
 ) -> UserCohort:
     """A new cohort where user idx[r] (distinct rows) has consumed `consumed[r]` (oldest first)."""
-    counts, decayed, lengths = history_weights(consumed, len(facts))
     rows = np.asarray(idx, np.int64)
+    history_add, recent_add, category_add, lengths = _consumed_sums(facts, consumed)
     history_sum, recent_sum = cohort.history_sum.copy(), cohort.recent_sum.copy()
     history_len, category_counts = cohort.history_len.copy(), cohort.category_counts.copy()
-    history_sum[rows] += counts @ facts.vectors
-    recent_sum[rows] = recent_sum[rows] * (RECENT_DECAY**lengths)[:, None] + decayed @ facts.vectors
+    history_sum[rows] += history_add
+    decay = RECENT_DECAY**lengths  # (r,) float64: the update below is computed in float64
+    for start in range(0, len(rows), ROW_BLOCK):  # blocks: no (r, d) float64 temporaries
+        part, block = rows[start : start + ROW_BLOCK], slice(start, start + ROW_BLOCK)
+        recent_sum[part] = recent_sum[part] * decay[block, None] + recent_add[block]
     history_len[rows] += lengths
-    category_counts[rows] += np.asarray(counts @ facts.categories)
+    category_counts[rows] += category_add
     histories = list(cohort.histories)
     for row, items in zip(rows.tolist(), consumed, strict=True):
         if len(items):
-            histories[row] = histories[row] + tuple(int(i) for i in items)
+            histories[row] = histories[row] + tuple(map(int, items))
     return replace(
         cohort,
         histories=tuple(histories),
@@ -205,6 +227,30 @@ def append_consumed(
         history_len=history_len,
         recent_sum=recent_sum,
         category_counts=category_counts,
+    )
+
+
+def _consumed_sums(
+    facts: ItemFacts, consumed: Sequence[Sequence[int]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of `consumed`: (r, d) sum and recency-weighted sum of the items' vectors,
+    (r, C) category counts, (r,) int64 lengths.
+
+    One item per row (a round's consumption) is a gather: the sparse product computes
+    0 + 1 * v per entry, which `v + 0` reproduces bit for bit (-0.0 included) without
+    building three sparse matrices (~3x faster at 100k users).
+    """
+    if len(consumed) and all(len(items) == 1 for items in consumed):
+        items = np.fromiter((items[0] for items in consumed), np.int64, count=len(consumed))
+        vectors = facts.vectors[items] + np.float32(0.0)
+        categories = facts.categories[items] + np.float32(0.0)
+        return vectors, vectors, categories, np.ones(len(items), np.int64)
+    counts, decayed, lengths = history_weights(consumed, len(facts))
+    return (
+        counts @ facts.vectors,
+        decayed @ facts.vectors,
+        np.asarray(counts @ facts.categories),
+        lengths,
     )
 
 

@@ -98,7 +98,7 @@ class SurrogateUserAgent:
         u = utilities / self.model.temperature
         scores = 10.0 / (1.0 + np.exp(-(u - u.mean(axis=1, keepdims=True))))
         events = self._events(
-            "score", cohort, idx, lambda r: {"scores": scores[r].round(3).tolist()}
+            "score", cohort, idx, lambda rounded: {"scores": rounded}, lambda: [scores.round(3)]
         )
         return Scores(
             scores=scores, complete=np.ones(len(idx), bool), reasons=[""] * len(idx), events=events
@@ -128,7 +128,8 @@ class SurrogateUserAgent:
             "respond",
             cohort,
             idx,
-            lambda r: {"chosen": int(chosen[r]), "q": round(float(satisfaction[r]), 4)},
+            lambda item, q: {"chosen": item, "q": round(q, 4)},
+            lambda: [chosen, satisfaction],
         )
         return Responses(
             chosen=chosen.astype(np.int64), round_satisfaction=satisfaction, events=events
@@ -159,7 +160,7 @@ class SurrogateUserAgent:
         consumed = responses.chosen[took, None].tolist()
         cohort = append_consumed(cohort, self.facts, idx[took], consumed)
         cohort, left = update_patience(cohort, idx, responses, self.config.patience, rng)
-        events = self._events("reflect", cohort, idx, lambda r: {"left": bool(left[r])})
+        events = self._events("reflect", cohort, idx, lambda gone: {"left": gone}, lambda: [left])
         return cohort, events
 
     def _promotion_vectors(self, promotions: Promotions) -> PromotionVectors | None:
@@ -178,11 +179,20 @@ class SurrogateUserAgent:
         vector_row[used] = [self._text_rows[t] if t else -1 for t in texts]
         return PromotionVectors(ids=vector_row[promotions.ids], vectors=self._text_vectors)
 
-    def _events(self, kind: str, cohort: UserCohort, idx: np.ndarray, detail) -> list[dict]:
+    def _events(
+        self, kind: str, cohort: UserCohort, idx: np.ndarray, detail, columns
+    ) -> list[dict]:
+        """One event per user: detail(*row) over the rows of the arrays `columns()` returns
+        (each converted to Python values once, not one numpy scalar per user)."""
         head = {"role": "user", "impl": self.name, "kind": kind}
         if not self.config.per_user_events:
             return [{**head, "users": len(idx)}]
-        return [{**head, "user": cohort.keys[u], **detail(r)} for r, u in enumerate(idx.tolist())]
+        rows = zip(*(column.tolist() for column in columns()), strict=True)
+        keys = cohort.keys
+        return [
+            {**head, "user": keys[u], **detail(*row)}
+            for u, row in zip(idx.tolist(), rows, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
