@@ -29,7 +29,8 @@ def prepare_explain(config: ExplainConfig, services: RunServices) -> Episode:
     """Context and initial state.
 
     services.extras: "space" (a prebuilt `ItemSpace`; default: built from the dataset,
-    cached on disk), "user" (a prebuilt user agent, for tests).
+    cached on disk), "user" / "explainer" (prebuilt agents: tests, and benchmarks that
+    replay one explainer's cached texts to several users).
     """
     from recagora.item_space.datasets import load_dataset
     from recagora.item_space.space import ItemSpace
@@ -46,7 +47,7 @@ def prepare_explain(config: ExplainConfig, services: RunServices) -> Episode:
     llm, closers = _llm(config, services, mix.uses_llm())
     try:
         user = services.extras.get("user") or _user(mix.user, config, facts, split, space, llm)
-        explainer = _explainer(mix.explainer, config, facts, dataset, llm)
+        explainer = services.extras.get("explainer") or _explainer(mix.explainer, config, facts, dataset, llm)
     except BaseException:
         for close in closers:
             close()
