@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from recagora.environments.registry import get_scenario
-from recagora.environments.round_graph import per_round
+from recagora.environments.round_graph import ROUND_NODE, per_round
 from recagora.environments.scenario import Episode, RunServices, ScenarioSpec
 from recagora.experiments.runner.config import (
     build_config,
@@ -269,9 +269,11 @@ async def _compiled(spec: ScenarioSpec, folder: RunFolder):
         # pickle, not msgpack: the state holds frozen dataclasses of tuples and numpy
         # arrays that must come back with their exact types after a resume (msgpack
         # turns tuples into lists). The file is written and read only by this run.
-        saver = LatestSqliteSaver(connection, serde=pickle)
         # One node per round: one checkpoint per round, not per pipeline step (round_graph.py).
-        yield per_round(spec.build_graph()).compile(checkpointer=saver)
+        graph = per_round(spec.build_graph())
+        round_granular = set(graph.nodes) == {ROUND_NODE}  # every checkpoint at a round's end
+        saver = LatestSqliteSaver(connection, serde=pickle, round_boundaries=round_granular)
+        yield graph.compile(checkpointer=saver)
 
 
 async def _drive(spec: ScenarioSpec, folder: RunFolder, episode: Episode, resume: bool) -> None:
@@ -281,8 +283,11 @@ async def _drive(spec: ScenarioSpec, folder: RunFolder, episode: Episode, resume
         start = episode.initial_state
         if resume and (await graph.aget_state(thread)).values:
             start = None  # continue the thread: saved writes are applied, the rest runs
-        await graph.ainvoke(start, thread, context=episode.context, durability=DURABILITY)
-        values = (await graph.aget_state(thread)).values
+        # The final state as the run left it, without reading the checkpoint back (a whole
+        # state unpickled: 0.8 s at 10k users); read when the call returned none (nothing ran).
+        values = await graph.ainvoke(start, thread, context=episode.context, durability=DURABILITY)
+        if not isinstance(values, dict) or "done" not in values:
+            values = (await graph.aget_state(thread)).values
     if not values.get("done"):
         raise EpisodeIncomplete(
             f"the episode of run {folder.name!r} stopped at round {values.get('round')} "
