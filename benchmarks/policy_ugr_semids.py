@@ -37,13 +37,22 @@ def main() -> None:
     dataset = load_dataset("games-semids")
     split = _subsample(dataset.split("auto"), args.users, args.seed)
     if args.sft_steps > 0:  # an SFT run on this (sub)sample, same settings as the RL runs
-        sft = _settings(args, Path(args.out) / "sft", args.sft_steps)[:-1]
-        sft = [s for s in sft if not s.startswith(("init_from", "num_generations", "rollout"))]
+        sft = _settings(args, Path(args.out) / "sft", args.sft_steps)
+        sft = [
+            s
+            for s in sft
+            if not s.startswith(("init_from", "num_generations", "rollout", "learning_rate"))
+        ]
         make_trainer(
             "sft",
             dataset.catalog,
             split.train,
-            overrides=[*sft, "learning_rate=0.001", "batch_size=32", "micro_batch_size=32"],
+            overrides=[
+                *sft,
+                f"learning_rate={args.sft_learning_rate}",
+                "batch_size=32",
+                "micro_batch_size=32",
+            ],
         ).train()
         args.sft = str(Path(args.out) / "sft")
     valid = pick_samples(split.valid, args.valid_samples, args.seed)
@@ -89,6 +98,9 @@ def _settings(args, output_dir: Path, steps: int) -> list[str]:
         "progress=false",
         f"save_every={args.eval_every}",
         f"learning_rate={args.learning_rate}",
+        f"backbone.tiny_n_layer={args.layers}",
+        f"backbone.tiny_n_embd={args.width}",
+        f"backbone.tiny_n_head={args.heads}",
     ]
 
 
@@ -195,6 +207,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sft", default="", help="SFT run folder on games-semids.")
     parser.add_argument("--sft-steps", type=int, default=0, help="Train SFT here (replaces --sft).")
+    parser.add_argument("--sft-learning-rate", type=float, default=1e-3, help="SFT lr here.")
+    parser.add_argument("--layers", type=int, default=4, help="Tiny GPT blocks (all runs).")
+    parser.add_argument("--width", type=int, default=128, help="Tiny GPT hidden width.")
+    parser.add_argument("--heads", type=int, default=4, help="Tiny GPT attention heads.")
     parser.add_argument("--users", type=int, default=0, help="Seeded user subsample (0 = all).")
     parser.add_argument("--out", default="runs/ugr-semids", help="Folder for the runs and results.")
     parser.add_argument("--rl-steps", type=int, default=40, help="RL optimizer steps per method.")

@@ -47,6 +47,11 @@ def main() -> None:
         _figure(merged, Path(args.out) / "offline.png")
         return
     out = Path(args.out)
+    if args.trirec_only:  # the episodes of runs trained earlier, added to their results
+        results = json.loads((out / "results.json").read_text())
+        for name in args.datasets:
+            _episodes(results, name, out, args)
+        return
     results = {"settings": vars(args), "offline": {}, "paired": {}, "trirec": {}}
     for name in args.datasets:
         dataset = load_dataset(name)
@@ -63,13 +68,18 @@ def main() -> None:
         results["offline"][name] = rows
         results["paired"][name] = _paired(hits)
         _save(results, out)  # the offline part is kept even if an episode is cut short
-        results["trirec"][name] = {}
-        for policy in args.trirec_policies:
-            run = out / name / f"seed{args.seeds[0]}" / policy
-            results["trirec"][name][policy] = _trirec(name, run, out, args)
-            _save(results, out)
+        _episodes(results, name, out, args)
     _print(results)
     _figure(results, out / "offline.png")
+
+
+def _episodes(results: dict, name: str, out: Path, args) -> None:
+    """A TriRec episode per policy of the first seed, saved after each."""
+    results["trirec"][name] = {}
+    for policy in args.trirec_policies:
+        run = out / name / f"seed{args.seeds[0]}" / policy
+        results["trirec"][name][policy] = _trirec(name, run, out, args)
+        _save(results, out)
 
 
 def _merge(parts: list[dict]) -> dict:
@@ -145,7 +155,13 @@ def _train_all(dataset, split, seed: int, folder: Path, args) -> dict[str, Path]
 
 
 def _sft_settings(args) -> list[str]:
-    return [f"max_steps={args.sft_steps}", f"learning_rate={args.sft_learning_rate}"]
+    size = args.sft_batch_size  # the last setting wins over _common's batch size
+    return [
+        f"max_steps={args.sft_steps}",
+        f"learning_rate={args.sft_learning_rate}",
+        f"batch_size={size}",
+        f"micro_batch_size={size}",
+    ]
 
 
 def _flower_settings(method: str) -> list[str]:
@@ -224,12 +240,13 @@ def _trirec(dataset: str, run: Path, out: Path, args) -> list[dict]:
     argv = ["run", "trirec", "--dataset", dataset, "--recommender", str(run), "--quiet"]
     argv += ["--agents", "item=surrogate", "--llm", "fake:", "--users", str(args.users)]
     argv += ["--rounds", "5", "--seed", "0", "--runs-dir", str(runs_dir)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if cli(argv) != 0:
         return [{"error": "trirec run failed"}]
     folder = max(runs_dir.iterdir(), key=lambda p: p.stat().st_mtime)
     frame = pd.read_parquet(folder / "metrics.parquet")
-    print(f"trirec {dataset} {run.name}: {time.perf_counter() - started:.0f} s")
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"trirec {dataset} {run.name}: {wall:.0f} s wall, {cpu:.0f} s CPU", flush=True)
     return frame.select_dtypes("number").to_dict(orient="records")
 
 
@@ -253,10 +270,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sft-learning-rate", type=float, default=3e-3, help="Base SFT (and SFT/Flower) lr."
     )
-    parser.add_argument("--rl-steps", type=int, default=20, help="Steps of every policy from base.")
-    parser.add_argument("--batch-size", type=int, default=32, help="Samples per step (all).")
+    parser.add_argument("--rl-steps", type=int, default=6, help="Steps of every policy from base.")
+    parser.add_argument("--sft-batch-size", type=int, default=32, help="Base SFT batch.")
+    parser.add_argument(
+        "--batch-size", type=int, default=8, help="Samples per step of every policy from base."
+    )
     parser.add_argument("--generations", type=int, default=4, help="BoN/BLADE: G lists.")
-    parser.add_argument("--reference-lists", type=int, default=4, help="BoN/BLADE: M prior lists.")
+    parser.add_argument("--reference-lists", type=int, default=2, help="BoN/BLADE: M prior lists.")
     parser.add_argument("--rl-learning-rate", type=float, default=1e-3, help="BoN/BLADE lr.")
     parser.add_argument("--layers", type=int, default=2, help="Tiny GPT blocks.")
     parser.add_argument("--width", type=int, default=64, help="Tiny GPT hidden width.")
@@ -264,6 +284,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--users", type=int, default=8, help="TriRec users.")
     parser.add_argument(
         "--trirec-policies", nargs="*", default=list(POLICIES), help="Policies served in TriRec."
+    )
+    parser.add_argument(
+        "--trirec-only",
+        action="store_true",
+        help="Only the TriRec episodes of runs already in --out (added to its results.json).",
     )
     parser.add_argument(
         "--figure-from",
