@@ -24,7 +24,7 @@ RECENT_DECAY = 0.9  # weight of an item one step older in the "recent taste" vec
 ROW_BLOCK = 2048
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class UserCohort:
     """The simulated users and what they have consumed so far.
 
@@ -53,6 +53,12 @@ class UserCohort:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def __repr__(self) -> str:
+        # A summary: the full field dump of a 100k-user cohort is ~100 MB of text, and
+        # asyncio.run builds it (Python 3.11 puts the finished main task's result in an
+        # error message while restoring the SIGINT handler): 0.7 s twice per episode.
+        return f"UserCohort({len(self)} users, {int(self.active.sum())} active)"
 
     def taste_vectors(self, idx: np.ndarray) -> np.ndarray:
         """(m, d) float32 L2-normalised mean history vector (TriRec's user embedding)."""
