@@ -274,10 +274,9 @@ def _merge_responses(parts: list[Responses]) -> Responses:
 
 def _events_by_stage(parts: list[list[dict]]) -> list[dict]:
     """Every shard's events, stage by stage (TriRec's order), shards in order within one."""
-    rank = {stage: position for position, stage in enumerate(STAGES)}
-    keyed = [
-        ((rank.get(event.get("stage"), len(STAGES)), shard, i), event)
-        for shard, events in enumerate(parts)
-        for i, event in enumerate(events)
-    ]
-    return [event for _, event in sorted(keyed, key=lambda row: row[0])]
+    buckets: dict[str, list[dict]] = {stage: [] for stage in STAGES}
+    others: list[dict] = []  # a stage no shard step names (none today): kept, last
+    for events in parts:
+        for event in events:
+            buckets.get(event.get("stage"), others).append(event)
+    return [event for stage in STAGES for event in buckets[stage]] + others
