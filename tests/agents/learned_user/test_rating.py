@@ -1,0 +1,50 @@
+"""The rating head's grid search: a penalty that cannot win stops early, and the pick is unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from recagora.agents.learned_user import rating
+from recagora.agents.learned_user.rating import RatingConfig, fit_rating_head
+
+
+def test_out_of_reach_extrapolates_the_recent_rate_to_the_step_cap():
+    config = RatingConfig(patience=2, max_epochs=10)
+    losses = [2.0, 1.99, 1.98]  # -0.01 a step; 7 steps left: at best 1.91
+    assert rating._out_of_reach(losses, 1.90, config)
+    assert not rating._out_of_reach(losses, 1.92, config)
+    assert not rating._out_of_reach(losses, None, config)  # the first entry always runs
+    assert not rating._out_of_reach(losses[:2], 1.0, config)  # no rate yet
+    assert not rating._out_of_reach([2.0, 1.99, 1.5], 1.6, config)  # already below
+
+
+@pytest.fixture(scope="module")
+def ratings(ml100k_split):
+    """100 real ML-100K users' ratings and training histories."""
+    dataset, _ = ml100k_split
+    frame = dataset.interactions.frame
+    frame = frame[frame["user"].isin(sorted(frame["user"].unique())[:100])]
+    ordered = frame.sort_values(["user", "timestamp"], kind="stable")
+    histories = {str(u): g.tolist() for u, g in ordered.groupby("user", sort=False)["item"]}
+    args = (frame["user"].astype(str).to_numpy(), frame["item"].to_numpy(), frame["rating"].to_numpy(np.float64))
+    return args, histories, len(dataset.catalog)
+
+
+def test_a_losing_penalty_stops_early_and_the_pick_is_the_same(ratings, monkeypatch):
+    (users, items, values), histories, n_items = ratings
+    config = RatingConfig(dim=8, l2_grid=(0.05, 1.0), max_epochs=100)  # 1.0: far too strong
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the fit runs in `fit._cached`; several threads spin on a busy machine
+    try:
+        pruned = fit_rating_head(users, items, values, histories, n_items, config, seed=0)
+        monkeypatch.setattr(rating, "_out_of_reach", lambda *args: False)
+        full = fit_rating_head(users, items, values, histories, n_items, config, seed=0)
+    finally:
+        torch.set_num_threads(previous)
+    assert pruned.log["grid"][1]["steps"] < full.log["grid"][1]["steps"]
+    assert pruned.log["l2"] == full.log["l2"] == 0.05
+    assert pruned.log["best_epoch"] == full.log["best_epoch"]
+    some = (users[:50].tolist(), [histories[u] for u in users[:50]], items[:50])
+    np.testing.assert_allclose(pruned.probabilities(*some), full.probabilities(*some), atol=1e-6)
