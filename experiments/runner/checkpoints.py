@@ -8,12 +8,16 @@ file holds about two states and SQLite reuses the freed pages. Checkpoint ids ar
 time-ordered (uuid6), so "older" is a string comparison.
 
 With `round_boundaries=True` (a round-granular graph, `round_graph.per_round`: every
-checkpoint and every saved write falls on a round boundary) the round's events are
-left out: the state's `events` key and the `events` field of the round's outputs
-(`Scores`, `Responses`, ...). By then the round's last node has handed them to the
-run's sink (events.jsonl holds them), and the next round starts a fresh list, so a
-resume never reads them; at 10k users with per-user events they were two thirds of
-what every checkpoint pickled, twice a round (the task's writes, then the checkpoint).
+checkpoint falls on a round boundary) two things are not saved:
+- the round's events: the state's `events` key and the `events` field of the round's
+  outputs (`Scores`, `Responses`, ...). By then the round's last node has handed them to
+  the run's sink (events.jsonl holds them) and the next round starts a fresh list, so a
+  resume never reads them (at 10k users with per-user events, two thirds of a state);
+- the round task's state writes, which LangGraph saves just before the checkpoint that
+  holds the same values (the whole state pickled and stored twice a round). A kill
+  between the two then resumes from the round's start, as any kill mid-round does (its
+  own random streams replay it; the sink skips a round already on disk). LangGraph's
+  own channels ("__error__", "__interrupt__", ...) are still saved.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ from typing import Any
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 EVENTS = "events"
+# SQLite page size of a new checkpoint file: a 10k-user state is a 35 MB blob, ~9k
+# overflow pages of the default 4 KiB; 64 KiB pages store it with 40% less CPU (4
+# checkpoints: 0.72 -> 0.43 s). Fixed at creation, so an existing file keeps its own.
+PAGE_SIZE = 65536
 
 
 class LatestSqliteSaver(AsyncSqliteSaver):
@@ -33,6 +41,11 @@ class LatestSqliteSaver(AsyncSqliteSaver):
     def __init__(self, *args: Any, round_boundaries: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.round_boundaries = round_boundaries
+
+    async def setup(self) -> None:
+        if not self.is_setup:
+            await self.conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
+        await super().setup()
 
     async def aput(self, config, checkpoint, metadata, new_versions) -> Any:
         if self.round_boundaries:
@@ -48,8 +61,10 @@ class LatestSqliteSaver(AsyncSqliteSaver):
         return saved
 
     async def aput_writes(self, config, writes, task_id, task_path: str = "") -> None:
-        if self.round_boundaries:
-            writes = [(channel, without_events(channel, value)) for channel, value in writes]
+        if self.round_boundaries:  # LangGraph's own channels only (errors, interrupts, ...)
+            writes = [(channel, value) for channel, value in writes if channel.startswith("__")]
+            if not writes:
+                return
         await super().aput_writes(config, writes, task_id, task_path)
 
     async def _prune_before(self, where: dict[str, Any], checkpoint_id: str) -> None:

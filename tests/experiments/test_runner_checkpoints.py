@@ -1,5 +1,6 @@
 """Round-boundary checkpoints leave the round's events out (they are in events.jsonl by
-then), keep everything a resume reads, and a per-node checkpointer keeps them."""
+then) and the round task's state writes (the checkpoint holds the same values), and keep
+everything a resume reads."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from recagora.agents.roles.base import Promotions, Responses, Scores
 from recagora.environments.trirec.config import TrirecConfig
-from recagora.experiments.runner.checkpoints import without_events
+from recagora.experiments.runner.checkpoints import PAGE_SIZE, without_events
 from recagora.experiments.runner.config import build_config
 from recagora.experiments.runner.runner import start_run
 
@@ -47,12 +48,14 @@ def test_a_round_checkpoint_holds_the_state_but_no_round_events(tmp_path):
         blob = db.execute(
             "SELECT checkpoint FROM checkpoints ORDER BY checkpoint_id DESC"
         ).fetchone()
-        writes = [pickle.loads(v) for (v,) in db.execute("SELECT value FROM writes")]
+        channels = [c for (c,) in db.execute("SELECT channel FROM writes")]
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
     values = pickle.loads(blob[0])["channel_values"]
     assert values["done"] and values["round"] == 2 and len(values["cohort"]) == 60
     assert values["events"] == []
     assert values["scores"].events == [] and values["responses"].events == []
     assert values["scores"].scores.shape == (60, config.platform.n_candidates)
-    assert not any(isinstance(w, list) and w for w in writes)  # no saved event list
+    assert all(c.startswith("__") for c in channels)  # no state write saved twice
+    assert page_size == PAGE_SIZE
     on_disk = (result.folder.path / "events.jsonl").read_text()
     assert '"kind": "score"' in on_disk  # the events themselves are in the log
