@@ -69,6 +69,11 @@ def sweep(
     )
     typer.echo(markdown_table(result.table), nl=False)
     typer.echo(f"table: {result.table_csv}")
+    if seeds is not None:
+        summary = seed_summary(result.table)
+        summary.to_csv(folder / "comparison_by_arm.csv", index=False)
+        typer.echo(markdown_table(summary), nl=False)
+        typer.echo(f"mean and std over seeds: {folder / 'comparison_by_arm.csv'}")
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -114,3 +119,15 @@ def split_overrides(text: str, config_cls: type) -> list[str]:
 
 def _is_section(field) -> bool:
     return field.default_factory is not MISSING and is_dataclass(field.default_factory)
+
+
+def seed_summary(table):
+    """One row per arm: each metric's mean and sample std over the arm's seeds."""
+    arm = table["arm"].str.rsplit("/seed=", n=1).str[0]
+    numeric = table.drop(columns=["arm", "run"], errors="ignore").select_dtypes("number")
+    grouped = numeric.groupby(arm, sort=False)
+    means, stds = grouped.mean().add_suffix(" mean"), grouped.std().add_suffix(" std")
+    columns = [name for pair in zip(means.columns, stds.columns, strict=True) for name in pair]
+    summary = means.join(stds)[columns]
+    summary.insert(0, "seeds", grouped.size())
+    return summary.rename_axis("arm").reset_index()

@@ -12,7 +12,7 @@ import pytest
 from recagora.environments.trirec.config import TrirecConfig
 from recagora.experiments.cli.main import main
 from recagora.experiments.cli.run_cmd import execution_flags
-from recagora.experiments.cli.sweep_cmd import parse_arms, parse_seeds
+from recagora.experiments.cli.sweep_cmd import parse_arms, parse_seeds, seed_summary
 from recagora.item_space.errors import ConfigError
 
 HAS_RAY = importlib.util.find_spec("ray") is not None
@@ -95,3 +95,19 @@ def test_a_seed_sweep_gives_one_table_row_per_arm_and_seed(tmp_path, capsys):
     assert list(table["arm"]) == ["fair/seed=0", "fair/seed=1"]
     assert len(list((tmp_path / "sweep" / "runs").iterdir())) == 2
     assert "| fair/seed=0 |" in capsys.readouterr().out
+    by_arm = pd.read_csv(tmp_path / "sweep" / "comparison_by_arm.csv")
+    assert list(by_arm["arm"]) == ["fair"] and by_arm["seeds"].tolist() == [2]
+
+
+def test_the_seed_summary_gives_each_arms_mean_and_std():
+    table = pd.DataFrame(
+        {
+            "arm": ["a/seed=0", "a/seed=1", "b/seed=0", "b/seed=1"],
+            "ndcg@10": [0.2, 0.4, 0.5, 0.5],
+            "run": ["r1", "r2", "r3", "r4"],
+        }
+    )
+    summary = seed_summary(table)
+    assert list(summary["arm"]) == ["a", "b"] and list(summary["seeds"]) == [2, 2]
+    assert summary["ndcg@10 mean"].tolist() == pytest.approx([0.3, 0.5])
+    assert summary["ndcg@10 std"].tolist() == pytest.approx([0.1414214, 0.0])
