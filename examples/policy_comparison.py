@@ -35,7 +35,9 @@ from recagora.training.registry import make_trainer, trainer_config, trainer_ext
 
 DATASETS = ("cds-vinyl", "video-games")
 POLICIES = ("sft", "flower", "bon", "blade")
+EVALUATED = ("base", *POLICIES)  # base: the seed's SFT run every policy starts from
 PAIRS = (("blade", "bon"), ("blade", "sft"), ("bon", "sft"), ("flower", "sft"))
+PAIRS += tuple((p, "base") for p in POLICIES)
 OFFLINE = ("HR@5", "HR@10", "NDCG@5", "NDCG@10", "DGU", "MGU", "ILD", "coverage", "invalid")
 
 
@@ -52,21 +54,23 @@ def main() -> None:
         for name in args.datasets:
             _episodes(results, name, out, args)
         return
-    results = {"settings": vars(args), "offline": {}, "paired": {}, "trirec": {}}
+    results = {"settings": vars(args), "offline": {}, "paired": {}, "ranks": {}, "trirec": {}}
     for name in args.datasets:
         dataset = load_dataset(name)
         split = dataset.split("auto")
         test = pick_samples(split.test, args.test_samples, 0)  # one subset for every policy
         vectors = _vectors(dataset.catalog)
-        rows, hits = [], {p: [] for p in POLICIES}
+        rows, hits = [], {p: [] for p in EVALUATED}
         for seed in args.seeds:
-            runs = _train_all(dataset, split, seed, out / name / f"seed{seed}", args)
+            folder = out / name / f"seed{seed}"
+            runs = {"base": folder / "base", **_train_all(dataset, split, seed, folder, args)}
             for policy, run in runs.items():
                 row, per_sample = _offline(run, dataset.catalog, test, split.train, vectors)
                 rows.append({"policy": policy, "seed": seed, **row})
                 hits[policy].append(per_sample)
         results["offline"][name] = rows
         results["paired"][name] = _paired(hits)
+        results["ranks"][name] = {p: [r.tolist() for r in hits[p]] for p in EVALUATED}
         _save(results, out)  # the offline part is kept even if an episode is cut short
         _episodes(results, name, out, args)
     _print(results)
@@ -84,12 +88,12 @@ def _episodes(results: dict, name: str, out: Path, args) -> None:
 
 def _merge(parts: list[dict]) -> dict:
     """One results dict from per-dataset runs (settings kept per dataset)."""
-    merged = {"settings": {}, "offline": {}, "paired": {}, "trirec": {}}
+    merged = {"settings": {}, "offline": {}, "paired": {}, "ranks": {}, "trirec": {}}
     for part in parts:
         for name in part["offline"]:
             merged["settings"][name] = part["settings"]
-            for key in ("offline", "paired", "trirec"):
-                merged[key][name] = part[key].get(name, {})
+            for key in ("offline", "paired", "ranks", "trirec"):
+                merged[key][name] = part.get(key, {}).get(name, {})
     return merged
 
 
@@ -105,10 +109,12 @@ def _figure(results: dict, path: Path) -> None:
     fig, axes = plt.subplots(len(names), 3, figsize=(10, 3 * len(names)), squeeze=False)
     for row, name in enumerate(names):
         frame = pd.DataFrame(results["offline"][name]).groupby("policy")[list(metrics)]
-        mean, std = frame.mean().reindex(POLICIES), frame.std().reindex(POLICIES)
+        mean, std = frame.mean(), frame.std()
+        shown = [p for p in EVALUATED if p in mean.index]
+        mean, std = mean.reindex(shown), std.reindex(shown)
         for col, metric in enumerate(metrics):
             ax = axes[row][col]
-            ax.bar(POLICIES, mean[metric], yerr=std[metric], capsize=3, color="0.6")
+            ax.bar(shown, mean[metric], yerr=std[metric], capsize=3, color="0.6")
             ax.set_title(f"{name}: {metric}")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -202,34 +208,47 @@ def _vectors(catalog) -> np.ndarray:
 
 
 def _offline(run: Path, catalog, test, train, vectors) -> tuple[dict, np.ndarray]:
+    """The policy's offline row and (n,) 1-based rank of each answer in its top 10 (0 = miss)."""
     report = evaluate_checkpoint(run, catalog, test, train, num_beams=10)
     ranked = report.per_sample["ranked"]
     row = {key: float(report[key]) for key in OFFLINE if key in report}
     row["ILD"] = intra_list_diversity(ranked, vectors)
     row["coverage"] = coverage(ranked, len(catalog))
-    ranks = report.per_sample["hit_rank"]
-    return row, np.where(ranks > 0, 1.0 / np.log2(np.maximum(ranks, 1) + 1.0), 0.0)
+    return row, np.asarray(report.per_sample["hit_rank"], np.int64)
 
 
-def _paired(gains: dict[str, list[np.ndarray]]) -> dict[str, dict]:
-    """Per pair, samples pooled over seeds (seed s of A paired with seed s of B)."""
+def _paired(ranks: dict[str, list[np.ndarray]]) -> dict[str, dict]:
+    """Per pair and k in (5, 10), samples pooled over seeds (seed s of A with seed s of B):
+    exact McNemar on hit@k, Wilcoxon signed-rank on per-sample NDCG@k.
+
+    ranks: {policy: per seed, (n,) 1-based rank of the answer in the top 10, 0 = miss}.
+    """
     out = {}
     for a, b in PAIRS:
-        x, y = np.concatenate(gains[a]), np.concatenate(gains[b])
-        only_a, only_b = int(((x > 0) & (y == 0)).sum()), int(((y > 0) & (x == 0)).sum())
-        discordant = only_a + only_b
-        mcnemar = binomtest(only_a, discordant, 0.5).pvalue if discordant else 1.0
-        differs = np.any(x != y)
-        out[f"{a} vs {b}"] = {
-            "n": len(x),
-            "ndcg@10_a": float(x.mean()),
-            "ndcg@10_b": float(y.mean()),
-            "hit@10 only_a": only_a,
-            "hit@10 only_b": only_b,
-            "mcnemar_p": float(mcnemar),
-            "wilcoxon_p": float(wilcoxon(x, y).pvalue) if differs else 1.0,
-        }
+        x, y = np.concatenate(ranks[a]), np.concatenate(ranks[b])
+        out[f"{a} vs {b}"] = {"n": len(x)}
+        for k in (5, 10):
+            out[f"{a} vs {b}"].update(_paired_at(_ndcg_at(x, k), _ndcg_at(y, k), k))
     return out
+
+
+def _ndcg_at(ranks: np.ndarray, k: int) -> np.ndarray:
+    """Per-sample NDCG@k of one held-out item at 1-based `ranks` (0 = not in the top 10)."""
+    hit = (ranks > 0) & (ranks <= k)
+    return np.where(hit, 1.0 / np.log2(np.maximum(ranks, 1) + 1.0), 0.0)
+
+
+def _paired_at(x: np.ndarray, y: np.ndarray, k: int) -> dict:
+    only_a, only_b = int(((x > 0) & (y == 0)).sum()), int(((y > 0) & (x == 0)).sum())
+    discordant = only_a + only_b
+    return {
+        f"ndcg@{k}_a": float(x.mean()),
+        f"ndcg@{k}_b": float(y.mean()),
+        f"hit@{k} only_a": only_a,
+        f"hit@{k} only_b": only_b,
+        f"mcnemar@{k}_p": float(binomtest(only_a, discordant, 0.5).pvalue) if discordant else 1.0,
+        f"wilcoxon@{k}_p": float(wilcoxon(x, y).pvalue) if np.any(x != y) else 1.0,
+    }
 
 
 def _trirec(dataset: str, run: Path, out: Path, args) -> list[dict]:
