@@ -69,3 +69,17 @@ def test_bad_configs_are_one_line_errors():
         ExplainConfig(explanation_weight=1.0)
     with pytest.raises(ConfigError, match="shown must be in 2..50"):
         ExplainConfig(shown=1)
+
+
+def test_a_run_through_the_real_runner_writes_metrics_and_plots(hashing_space, tmp_path):
+    import pandas as pd
+
+    from recagora.experiments.runner.runner import start_run
+
+    result = start_run(_config(users=20), runs_dir=tmp_path, extras={"space": hashing_space})
+    assert result.status == "finished"
+    frame = pd.read_csv(result.folder.metrics_csv)
+    assert frame["round"].tolist()[0] == 0 and (frame["hit_with"].between(0, 1)).all()
+    plots = {p.name for p in result.folder.plots_dir.iterdir()}
+    assert {"round_hit_gain.png", "round_accept_gain.png", "round_top1_gain.png"} <= plots
+    assert result.summary["setup"]["agents"]["explainer"] == "template@v0"
