@@ -54,12 +54,15 @@ class EventLog:
         if round_index in self._complete_rounds:
             return False
         closing = {"kind": ROUND_END, "round": round_index, "n_events": len(events)}
+        lines = [
+            _ENCODER.encode({"seq": seq, **event}) + "\n"
+            for seq, event in enumerate([*events, closing], start=self._seq)
+        ]
         with self.path.open("a", encoding="utf-8") as handle:
-            for event in [*events, closing]:
-                handle.write(json.dumps({"seq": self._seq, **event}, default=_jsonable) + "\n")
-                handle.flush()
-                self._seq += 1
+            handle.write("".join(lines))  # one write: a kill tears at most the round's tail,
+            handle.flush()  # which opening the log truncates (the round has no round_end)
             os.fsync(handle.fileno())
+        self._seq += len(lines)
         self._complete_rounds.add(round_index)
         return True
 
@@ -163,3 +166,7 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     return str(value)
+
+
+# json.dumps(obj, default=_jsonable) builds this encoder on every call; the same bytes.
+_ENCODER = json.JSONEncoder(default=_jsonable)
