@@ -70,7 +70,7 @@ def main() -> None:
                 hits[policy].append(per_sample)
         results["offline"][name] = rows
         results["paired"][name] = _paired(hits)
-        results["ranks"][name] = {p: [r.tolist() for r in hits[p]] for p in EVALUATED}
+        results["ranks"][name] = {p: [_sparse(r) for r in hits[p]] for p in EVALUATED}
         _save(results, out)  # the offline part is kept even if an episode is cut short
         _episodes(results, name, out, args)
     _print(results)
@@ -230,6 +230,11 @@ def _paired(ranks: dict[str, list[np.ndarray]]) -> dict[str, dict]:
         for k in (5, 10):
             out[f"{a} vs {b}"].update(_paired_at(_ndcg_at(x, k), _ndcg_at(y, k), k))
     return out
+
+
+def _sparse(ranks: np.ndarray) -> dict[str, int]:
+    """{test-sample position: rank} of the hits only (most of the 1,000 samples miss)."""
+    return {str(i): int(ranks[i]) for i in np.flatnonzero(ranks)}
 
 
 def _ndcg_at(ranks: np.ndarray, k: int) -> np.ndarray:
