@@ -13,6 +13,8 @@ from pathlib import Path
 
 import typer
 
+from recagora.experiments.cli.report_cmd import print_report_link
+
 DEMO_AGENTS = "user=learned,item=llm,platform=trirec"
 STRONGER_LLM_HINT = (
     "Point it at a stronger LLM: `recagora run trirec --llm openai:gpt-4o-mini` (OPENAI_API_KEY set) "
@@ -52,9 +54,7 @@ def demo(
         )
     console.print(summary_table(result.summary, f"{result.folder.name} ({result.status})"))
     console.print(f"run folder: {result.folder.path}")
-    from recagora.experiments.cli.run_cmd import _report_link
-
-    _report_link(result.folder, console, build=True)
+    print_report_link(result.folder, console, build=True)
     console.print(f"step through it: recagora replay {result.folder.name}")
     if result.status == "paused":
         console.print(f"[bold yellow]paused:[/] {result.message}")

@@ -44,3 +44,19 @@ def report(
         raise ConfigError("a run is named twice; name each run once")
     for path in report_runs(folders, output, max_entities, seed):
         typer.echo(f"report: {path.as_uri()}")
+
+
+REPORT_INLINE_MAX_BYTES = (
+    5_000_000  # larger event logs: print the command (a 10k-user report takes ~25 s)
+)
+
+
+def print_report_link(folder, console, build: bool) -> None:
+    """The HTML report's file:// link (built now for an interactive, small run), else its command."""
+    events = folder.events_path
+    if build and events.is_file() and events.stat().st_size <= REPORT_INLINE_MAX_BYTES:
+        from recagora.experiments.report.build import report_run
+
+        console.print(f"report: {report_run(folder)[1].resolve().as_uri()}", highlight=False)
+        return
+    console.print(f"report: recagora report {folder.path} --html", highlight=False)

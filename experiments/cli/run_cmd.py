@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from recagora.experiments.cli.report_cmd import print_report_link
 from recagora.item_space.errors import ConfigError
 
 
@@ -270,7 +271,7 @@ def _report(
     title = f"{result.folder.name} ({result.status})"
     console.print(summary_table(result.summary, title, shown))
     console.print(f"run folder: {result.folder.path}")
-    _report_link(result.folder, console, build=not quiet)
+    print_report_link(result.folder, console, build=not quiet)
     if track == "mlflow":
         from recagora.experiments.tracking import log_run, tracking_uri
 
@@ -279,19 +280,3 @@ def _report(
     if result.status == "paused":
         typer.echo(f"paused: {result.message}", err=True)
         raise typer.Exit(code=result.exit_code or 3)
-
-
-REPORT_INLINE_MAX_BYTES = (
-    5_000_000  # larger event logs: print the command (a 10k-user report takes ~25 s)
-)
-
-
-def _report_link(folder, console, build: bool) -> None:
-    """The HTML report's file:// link (built now for an interactive, small run), else its command."""
-    events = folder.events_path
-    if build and events.is_file() and events.stat().st_size <= REPORT_INLINE_MAX_BYTES:
-        from recagora.experiments.report.build import report_run
-
-        console.print(f"report: {report_run(folder)[1].resolve().as_uri()}", highlight=False)
-        return
-    console.print(f"report: recagora report {folder.path} --html", highlight=False)
