@@ -1,9 +1,14 @@
-"""Next-item splits: chronological leave-one-out and global-time, vectorised with numpy.
+"""Next-item splits: chronological and random leave-one-out, global-time; vectorised numpy.
 
-Both turn a user's chronological sequence s_0..s_{n-1} into samples (history, target):
+All three turn a user's chronological sequence s_0..s_{n-1} into samples (history, target):
 the target s_i with history s_0..s_{i-1} (the most recent `max_history` of them).
 - Leave-one-out (Kang & McAuley, SASRec, ICDM 2018; MindRec/TriRec protocol): per user,
   the last event is the test target, the second-last the valid target, the rest train.
+- Random leave-one-out ("random_loo"; the hold-out of Agent4Rec, Zhang et al., SIGIR 2024,
+  and of most simulator fidelity studies): per user, one seeded random event is the test
+  target, another the valid target, the rest (oldest first) train. The valid target's
+  history is the user's training events, the test target's the training events plus the
+  valid target, both in time order: events after the target are part of it by design.
 - Global time (Flower, SIGIR 2025 / D3 pipeline): every sample is placed by its target's
   timestamp; the earliest 80% are train, the next 10% valid, the last 10% test.
 """
@@ -120,6 +125,79 @@ def leave_one_out(
         train_interactions=_train_interactions(interactions, order, train_events),
         protocol="loo",
     )
+
+
+def random_leave_one_out(
+    interactions: Interactions,
+    *,
+    seed: int,
+    max_history: int | None = None,
+    min_history: int = 1,
+) -> Split:
+    """Random leave-one-out per user: seeded random test and valid targets, the rest train.
+
+    Args:
+        seed: the same seed and events give the same split.
+        max_history, min_history: as in `leave_one_out`; a user gets a test target when
+            they have more than min_history events and a valid target when more than
+            min_history + 1 (the counts leave_one_out needs), else their events are train.
+    Returns:
+        Split (protocol "random_loo") whose train samples are each training event with the
+        user's earlier training events as history, and whose train_interactions are all
+        events except each user's valid and test targets.
+    """
+    _check_history(min_history, max_history)
+    users, items, timestamps, position, length, order = _chronological(interactions)
+    draw = _per_user_rank(users, np.random.default_rng(seed).random(len(users)))
+    is_test = (draw == 0) & (length - 1 >= min_history)
+    is_valid = (draw == 1) & (length - 2 >= min_history)
+    role = is_valid + 2 * is_test  # 0 train, 1 valid, 2 test
+    # Train, then valid, then test, each in time order: a valid target follows exactly its
+    # user's training events; a second arrangement puts the valid target back in time order
+    # before the test target, whose history it joins.
+    by_role = _arranged(users, position, role)
+    train_rows = by_role[role[by_role] == 0]
+    train_position = _within_user(users[train_rows])
+    train = train_rows[train_position >= min_history]
+    parts = (users, items, timestamps)
+    return Split(
+        train=_arranged_samples(parts, by_role, train, max_history),
+        valid=_arranged_samples(parts, by_role, np.flatnonzero(is_valid), max_history),
+        test=_arranged_samples(
+            parts, _arranged(users, position, role == 2), np.flatnonzero(is_test), max_history
+        ),
+        train_interactions=_train_interactions(interactions, order, role == 0),
+        protocol="random_loo",
+    )
+
+
+def _per_user_rank(users: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """(E,) rank of each event's key within its user (users grouped, as _chronological gives)."""
+    ranked = np.lexsort((keys, users))
+    rank = np.empty(len(users), np.int64)
+    rank[ranked] = _within_user(users[ranked])
+    return rank
+
+
+def _within_user(users: np.ndarray) -> np.ndarray:
+    """(E,) index of each row within its run of equal users."""
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    return np.arange(len(users)) - np.repeat(starts, np.diff(np.r_[starts, len(users)]))
+
+
+def _arranged(users: np.ndarray, position: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """(E,) sorted-event indices ordered by (user, group, time)."""
+    return np.lexsort((position, group, users))
+
+
+def _arranged_samples(parts, arrangement, rows: np.ndarray, max_history) -> list[Sample]:
+    """Samples of the sorted events `rows`, histories = the events before them in `arrangement`."""
+    users, items, timestamps = (array[arrangement] for array in parts)
+    at = np.empty(len(arrangement), np.int64)
+    at[arrangement] = np.arange(len(arrangement))
+    ordered = np.sort(at[rows])  # keep the user order the other protocols give
+    position = _within_user(users)
+    return _samples(users, items, timestamps, position, ordered, max_history)
 
 
 def global_time_split(

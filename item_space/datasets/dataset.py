@@ -10,7 +10,7 @@ import pandas as pd
 from recagora.item_space.errors import DatasetError
 from recagora.item_space.types import Catalog, Interactions, Split
 
-PROTOCOLS = ("auto", "loo", "global_time", "given")
+PROTOCOLS = ("auto", "loo", "random_loo", "global_time", "given")
 
 
 @dataclass
@@ -45,13 +45,16 @@ class Dataset:
         max_history: int | None = None,
         min_history: int = 1,
         fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+        seed: int = 0,
     ) -> Split:
-        """Next-item samples under `protocol` ("auto" | "loo" | "global_time" | "given").
+        """Next-item samples under `protocol` ("auto" | "loo" | "random_loo" | "global_time" |
+        "given").
 
         Args:
             max_history: keep at most this many most recent items per history (None = all).
             min_history: a sample needs at least this many history items.
             fractions: train/valid/test shares of samples for "global_time".
+            seed: the draw of each user's held-out events for "random_loo".
         Raises:
             DatasetError: unknown protocol, or no interactions / no given split for it.
         """
@@ -64,7 +67,7 @@ class Dataset:
                     f"dataset {self.name!r} ships no split (use protocol 'loo' or 'global_time')"
                 )
             return splits.truncate_histories(self.given_split, max_history)
-        if protocol not in ("loo", "global_time"):
+        if protocol not in ("loo", "random_loo", "global_time"):
             raise DatasetError(
                 f"unknown split protocol {protocol!r} (choose one of {', '.join(PROTOCOLS)})"
             )
@@ -75,6 +78,10 @@ class Dataset:
         if protocol == "loo":
             return splits.leave_one_out(
                 self.interactions, max_history=max_history, min_history=min_history
+            )
+        if protocol == "random_loo":
+            return splits.random_leave_one_out(
+                self.interactions, seed=seed, max_history=max_history, min_history=min_history
             )
         return splits.global_time_split(
             self.interactions, fractions=fractions, max_history=max_history, min_history=min_history
