@@ -82,9 +82,15 @@ def fit_learned_user(
 
 
 def cache_key(split: Split, seed: int, config, facts: ItemFacts | None = None) -> str:
-    """sha256 (24 hex) of what a side's fit reads: training events, (choice side: validation
-    samples and item facts), its config, the seed and FIT_VERSION."""
+    """sha256 (24 hex) of what a side's fit reads: the split protocol, training events,
+    (choice side: validation samples and item facts), its config, the seed and FIT_VERSION."""
     digest = hashlib.sha256(FIT_VERSION.encode())
+    if split.protocol != "loo":
+        # The protocol is named in the key, not only implied by which events are training:
+        # a fit on one protocol would leak another's held-out items. (loo keys stay as they
+        # were, so the caches fitted before other protocols existed stay valid.) A seeded
+        # protocol's seed picks its training events, which the key hashes below.
+        digest.update(f"|split={split.protocol}|".encode())
     frame = split.train_interactions.frame[["user", "item", "rating", "timestamp"]]
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     if facts is not None:
