@@ -18,7 +18,7 @@ import typer
 from recagora.experiments.cli.checks import check_output_dir
 from recagora.item_space.errors import ConfigError
 
-SPLITS = ("auto", "loo", "given", "global_time")
+SPLITS = ("auto", "loo", "random_loo", "given", "global_time")
 TABLE_COLUMNS = {  # leaderboard key suffix -> terminal column
     "top1": "top-1",
     "ndcg@5": "NDCG@5",
@@ -63,7 +63,8 @@ def fidelity(
     split: str = typer.Option(
         "auto",
         "--split",
-        help="Held-out split: auto (the files' own for LightGCN folders, else loo) | loo | given | global_time.",
+        help="Held-out split: auto (the files' own for LightGCN folders, else loo) | loo (each "
+        "user's last item) | random_loo (a seeded random item, as Agent4Rec) | given | global_time.",
     ),
     ks: str = typer.Option(
         "5,10", "--k", help="Candidate-set sizes K of the choice protocol, comma-separated."
@@ -97,7 +98,7 @@ def fidelity(
     folder = (
         out
         if out is not None
-        else check_output_dir(Path("runs/fidelity") / f"{report['dataset']}-seed{seed}", "--out")
+        else check_output_dir(Path("runs/fidelity") / _folder_name(report, seed), "--out")
     )
     _write(
         folder,
@@ -107,6 +108,7 @@ def fidelity(
             "agents": names,
             "llm": llm,
             "split": report["split"],
+            "split_seed": report["split_seed"],
             "suite": config.model_dump(mode="json"),
         },
     )
@@ -138,7 +140,8 @@ def _run(dataset_name: str, names: list[str], llm: str | None, split: str, confi
     from recagora.item_space.fidelity import run_suite
 
     dataset = load_dataset(dataset_name)
-    held = dataset.split(_protocol(dataset, split))
+    protocol = _protocol(dataset, split)
+    held = dataset.split(protocol, seed=config.seed)  # the seed draws random_loo's targets
     with ExitStack() as stack, _progress() as (progress, task):
 
         def fitting(what: str) -> None:  # a learned fit retitles the bar: "building" takes minutes
@@ -152,7 +155,24 @@ def _run(dataset_name: str, names: list[str], llm: str | None, split: str, confi
             progress.advance(task)
 
         report = run_suite(dataset, held, factories, config, step, fold_models=refit)
-    return report
+    seed = config.seed if protocol == "random_loo" else None  # the other splits draw nothing
+    return _with_after(report, "split", "split_seed", seed)
+
+
+def _with_after(report: dict, after: str, key: str, value) -> dict:
+    """The report with `key` placed right after `after` (the header reads in order)."""
+    out = {}
+    for name, item in report.items():
+        out[name] = item
+        if name == after:
+            out[key] = value
+    return out
+
+
+def _folder_name(report: dict, seed: int) -> str:
+    """<dataset>-seed<S>; another protocol than loo is named too, so no run overwrites one."""
+    split = "" if report["split"] in ("loo", "given") else f"-{report['split']}"
+    return f"{report['dataset']}{split}-seed{seed}"
 
 
 def _protocol(dataset, split: str) -> str:
@@ -225,7 +245,8 @@ def _print(report: dict, folder: Path) -> None:
 
     key = headline_choice(report)
     title = (
-        f"fidelity: {report['dataset']}, {report['users']} users, seed {report['config']['seed']}"
+        f"fidelity: {report['dataset']}, {report['users']} users, seed {report['config']['seed']}, "
+        f"{report['split']} split"
     )
     rows = leaderboard(report)
     real = next(

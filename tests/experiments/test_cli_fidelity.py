@@ -190,3 +190,20 @@ def test_hybrid_with_an_uninformative_llm_scores_as_the_learned_model_it_wraps(
         assert models["hybrid"] == models["learned"], protocol
         assert models["hybrid"] != models["random"], protocol
     assert report["discrimination"]["hybrid"] == report["discrimination"]["learned"]
+
+
+def test_random_loo_is_named_in_the_header_config_and_title(tmp_path, capsys):
+    code, out = _run(tmp_path, "--no-folds", "--split", "random_loo")
+    assert code == 0
+    assert "fidelity: ml-100k, 80 users, seed 0, random_loo split" in capsys.readouterr().out
+    report = json.loads((out / "fidelity.json").read_text())
+    assert list(report)[:3] == ["dataset", "split", "split_seed"]
+    assert (report["split"], report["split_seed"]) == ("random_loo", 0)
+    config = json.loads((out / "config.json").read_text())
+    assert (config["split"], config["split_seed"]) == ("random_loo", 0)
+    code, loo = _run(tmp_path, "--no-folds", name="loo")
+    assert code == 0
+    chronological = json.loads((loo / "fidelity.json").read_text())
+    assert (chronological["split"], chronological["split_seed"]) == ("loo", None)
+    # other held-out items: the popularity baseline does not score the same
+    assert chronological["choice"] != report["choice"]
