@@ -1,7 +1,10 @@
 """The held-out inputs of the fidelity suite, built ONCE and shown identically to every model.
 
-Protocol: chronological leave-one-out (the split the suite is given, normally
-`dataset.split("loo")`). A user's held-out items are their valid and test targets; the
+Protocol: leave-one-out, chronological by default (the split the suite is given, normally
+`dataset.split("loo")`: the held-out item is the user's last) or random
+(`dataset.split("random_loo", seed=S)`: a seeded random one, as Agent4Rec and most
+simulator fidelity studies hold out); the report's header names it (`split`, `split_seed`).
+A user's held-out items are their valid and test targets; the
 test target is what the choice, discrimination, rating and population sections ask
 about. The history a model sees is the user's TRAINING events only (oldest first), never
 a held-out item: `check_no_leakage` enforces it before any model is called. A user whose
