@@ -40,11 +40,24 @@ def connect(address: str | None, workers: int) -> None:
         if address:
             ray.init(address=address, **options)
         else:
-            ray.init(num_cpus=workers, **options)
+            _start_local(ray, workers, options)
     except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError...
         where = f"at {address!r}" if address else "locally"
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise RayUnavailable(f"cannot start or reach a Ray cluster {where}: {first}") from None
+
+
+def _start_local(ray: Any, workers: int, options: dict[str, Any], attempts: int = 2) -> None:
+    """Start a local cluster, once more if the first start times out: Ray waits a fixed 30 s
+    for its raylet to register, which a busy machine (a loaded 2-core CI box) can overrun."""
+    for attempt in range(attempts):
+        try:
+            ray.init(num_cpus=workers, **options)
+            return
+        except Exception:
+            ray.shutdown()  # the half-started processes, before the next try
+            if attempt == attempts - 1:
+                raise
 
 
 def _check_reachable(address: str | None, timeout_s: float = 3.0) -> None:
