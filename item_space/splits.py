@@ -38,11 +38,8 @@ def _chronological(interactions: Interactions) -> tuple[np.ndarray, ...]:
     order = np.lexsort((np.arange(len(frame)), timestamps, users))
     users, timestamps = users[order], timestamps[order]
     items = frame["item"].to_numpy(np.int64)[order]
-    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
-    lengths = np.diff(np.r_[starts, len(users)])
-    user_start = np.repeat(starts, lengths)
-    position = np.arange(len(users)) - user_start
-    return users, items, timestamps, position, np.repeat(lengths, lengths), order
+    _, lengths = _user_runs(users)
+    return users, items, timestamps, _within_user(users), np.repeat(lengths, lengths), order
 
 
 def _samples(
@@ -179,10 +176,16 @@ def _per_user_rank(users: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return rank
 
 
+def _user_runs(users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal users (users grouped)."""
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    return starts, np.diff(np.r_[starts, len(users)])
+
+
 def _within_user(users: np.ndarray) -> np.ndarray:
     """(E,) index of each row within its run of equal users."""
-    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
-    return np.arange(len(users)) - np.repeat(starts, np.diff(np.r_[starts, len(users)]))
+    starts, lengths = _user_runs(users)
+    return np.arange(len(users)) - np.repeat(starts, lengths)
 
 
 def _arranged(users: np.ndarray, position: np.ndarray, group: np.ndarray) -> np.ndarray:
