@@ -77,3 +77,14 @@ def _skip_cli_runs_that_miss_a_dataset(monkeypatch):
         return print_error(message, exit_code)
 
     monkeypatch.setattr(cli, "print_error", skip_on_missing_data)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """One local Ray cluster of 2 workers per test module (ray.init takes seconds)."""
+    ray = pytest.importorskip("ray")
+    from recagora.experiments.executors.ray_runs import connect
+
+    connect(None, workers=2)
+    yield ray
+    ray.shutdown()

@@ -9,7 +9,7 @@ import importlib.util
 import pytest
 
 from recagora.environments.trirec.config import TrirecConfig
-from recagora.experiments.executors.ray_runs import RayUnavailable, connect
+from recagora.experiments.executors.ray_runs import RayUnavailable
 from recagora.experiments.runner.config import build_config
 from recagora.experiments.runner.sweep import run_arms, seed_repeats
 from recagora.item_space.errors import ConfigError
@@ -56,15 +56,6 @@ def hashing_space():
 
     catalog = load_dataset("ml-100k").catalog
     return ItemSpace.build(catalog, embedder=HashingEmbedder(), use_cache=False)
-
-
-@pytest.fixture(scope="module")
-def ray_cluster():
-    """One local Ray cluster of 2 workers for every Ray test (ray.init takes seconds)."""
-    ray = pytest.importorskip("ray")
-    connect(None, workers=2)
-    yield ray
-    ray.shutdown()
 
 
 def test_ray_tasks_give_the_local_table(ray_cluster, hashing_space, tmp_path):

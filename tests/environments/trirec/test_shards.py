@@ -105,17 +105,6 @@ def test_a_sharded_run_finishes_with_every_user_in_every_round(local_run):
         assert sum(e["kind"] == "exposure" for e in rounds) == 2  # one per shard
 
 
-@pytest.fixture(scope="module")
-def ray_cluster():
-    """One local Ray cluster of 2 workers (ray.init takes seconds)."""
-    ray = pytest.importorskip("ray")
-    from recagora.experiments.executors.ray_runs import connect
-
-    connect(None, workers=2)
-    yield ray
-    ray.shutdown()
-
-
 @pytest.mark.skipif(not HAS_RAY, reason="needs the ray extra")
 def test_ray_actors_give_the_local_executors_events_and_metrics(
     ray_cluster, local_run, hashing_space, tmp_path
