@@ -74,18 +74,10 @@ def from_histories(facts: ItemFacts, histories: Sequence[Sequence[int]]) -> User
 def from_cohort(cohort: UserCohort, idx: np.ndarray) -> UserFeatures:
     """User features of cohort rows `idx` (their running sums already hold the histories)."""
     return UserFeatures(
-        mean=_unit_rows(cohort.history_sum[idx]),  # = cohort.taste_vectors(idx)
-        recent=_unit_rows(cohort.recent_sum[idx]),  # = cohort.recent_vectors(idx)
+        mean=cohort.taste_vectors(idx),
+        recent=cohort.recent_vectors(idx),
         category_pref=_smoothed(cohort.category_counts[idx]),
     )
-
-
-def _unit_rows(rows: np.ndarray) -> np.ndarray:
-    """(m, d) float32 rows L2-normalised IN PLACE (a fresh gathered copy), with the same
-    arithmetic as `np.linalg.norm` and `UserCohort.taste_vectors` (bit for bit), minus
-    their two temporary copies: at 100k users each is a 150 MB array."""
-    norms = np.sqrt(np.add.reduce(rows * rows, axis=-1, keepdims=True))
-    return np.divide(rows, np.maximum(norms, 1e-12), out=rows)
 
 
 def item_category_weights(facts: ItemFacts) -> np.ndarray:
