@@ -14,7 +14,6 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -255,15 +254,6 @@ def _units(titles: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     unit_item = np.zeros(len(first), dtype=np.int64)
     unit_item[unit_of_item[::-1]] = np.arange(len(titles) - 1, -1, -1)
     return list(first), unit_of_item, unit_item
-
-
-def read_semantic_ids(index_json: Path) -> dict[str, list[str]]:
-    """Item id -> code tokens from a LETTER/RQ-VAE ``*.index.json`` file."""
-    if not Path(index_json).is_file():
-        raise DatasetError(
-            f"semantic-ID file {str(index_json)!r} not found; pass an *.index.json path"
-        )
-    return {str(k): list(v) for k, v in json.loads(Path(index_json).read_text()).items()}
 
 
 def _refuse_collisions(sequences: Sequence[Sequence[int]], names: Sequence[str], what: str) -> None:
