@@ -25,6 +25,7 @@ import pandas as pd
 
 from recagora.item_space.datasets.build import make_catalog, make_interactions, read_frame
 from recagora.item_space.datasets.dataset import Dataset
+from recagora.item_space.datasets.grouplens import read_movies_dat, read_users_dat
 from recagora.item_space.datasets.paths import require_dir, require_file
 from recagora.item_space.errors import DatasetError
 from recagora.item_space.types import Interactions, Sample, Split
@@ -55,7 +56,7 @@ def load_lightgcn(path: Path, *, name: str) -> Dataset:
         interactions=interactions,
         given_split=split,
         meta=meta,
-        users=_users(path / "users.dat"),
+        users=read_users_dat(path / "users.dat"),
     )
 
 
@@ -116,8 +117,7 @@ def _catalog(name: str, movies: Path, keys: np.ndarray):
     keys = sorted(keys, key=lambda key: (0, int(key), key) if key.isdigit() else (1, 0, key))
     if not movies.exists():
         return make_catalog(name, keys, [f"item {key}" for key in keys])
-    table = _read_dat(movies, ["item", "title", "genres"], "movies.dat is 'MovieID::Title::Genres'")
-    table = table.drop_duplicates("item").set_index("item")
+    table = read_movies_dat(movies).set_index("item")
     unknown = [key for key in keys if key not in table.index]
     if unknown:
         raise DatasetError(
@@ -127,25 +127,6 @@ def _catalog(name: str, movies: Path, keys: np.ndarray):
     rows = table.loc[keys]
     categories = [tuple(g for g in genres.split("|") if g) for genres in rows["genres"]]
     return make_catalog(name, keys, rows["title"].tolist(), categories)
-
-
-def _users(file: Path) -> pd.DataFrame | None:
-    if not file.exists():
-        return None
-    columns = ["user_id", "gender", "age", "occupation", "zip_code"]
-    table = _read_dat(file, columns, "users.dat is 'UserID::Gender::Age::Occupation::Zip-code'")
-    return table.set_index("user_id")
-
-
-def _read_dat(file: Path, columns: list[str], fix: str) -> pd.DataFrame:
-    """A MovieLens-1M `::`-separated file (latin-1, as GroupLens ships it)."""
-    table = read_frame(
-        file, fix, sep="::", engine="python", header=None, dtype=str, encoding="latin-1"
-    )
-    if table.shape[1] != len(columns):
-        raise DatasetError(f"{file}: expected {len(columns)} '::'-separated fields ({fix})")
-    table.columns = columns
-    return table
 
 
 def _given_split(interactions: Interactions, part: np.ndarray) -> Split:

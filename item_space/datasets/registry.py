@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from recagora.item_space.datasets.dataset import Dataset
+from recagora.item_space.datasets.grouplens import is_grouplens_folder
 from recagora.item_space.errors import DatasetError, DatasetMissingError, did_you_mean
 
 _PKG = "recagora.item_space.datasets"
@@ -30,6 +31,7 @@ DATASETS: dict[str, str] = {
 # format -> "module:function" loader(path, *, name, **options) -> Dataset.
 FORMATS: dict[str, str] = {
     "movielens": f"{_PKG}.movielens:load_grouplens",
+    "grouplens": f"{_PKG}.grouplens:load_movielens_folder",
     "amazon2018": f"{_PKG}.amazon2018:load_amazon2018",
     "semantic_ids": f"{_PKG}.semantic_ids:load_semantic_ids",
     "atomic": f"{_PKG}.atomic:load_atomic",
@@ -108,6 +110,8 @@ def detect_format(path: Path) -> str:
             return "semantic_ids"
         if "u.data" in names:
             return "movielens"
+        if is_grouplens_folder(names):
+            return "grouplens"
         if {"train.txt", "test.txt"} <= names:
             return "lightgcn"
         if any(name.endswith(".inter") for name in names):
