@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from recagora.item_space.datasets.amazon_reviews import is_review_file, looks_like_amazon_folder
 from recagora.item_space.datasets.dataset import Dataset
 from recagora.item_space.datasets.grouplens import is_grouplens_folder
 from recagora.item_space.errors import DatasetError, DatasetMissingError, did_you_mean
@@ -37,6 +38,7 @@ FORMATS: dict[str, str] = {
     "atomic": f"{_PKG}.atomic:load_atomic",
     "tabular": f"{_PKG}.tabular:load_tabular",
     "lightgcn": f"{_PKG}.lightgcn:load_lightgcn",
+    "amazon_reviews": f"{_PKG}.amazon_reviews:load_amazon_reviews",
 }
 
 TABULAR_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".txt")
@@ -98,6 +100,8 @@ def detect_format(path: Path) -> str:
     if path.is_file():
         if path.suffix == ".inter":
             return "atomic"
+        if is_review_file(path):
+            return "amazon_reviews"
         if path.name.endswith(".index.json"):
             return "semantic_ids"
         if path.suffix.lower() in TABULAR_SUFFIXES:
@@ -110,6 +114,8 @@ def detect_format(path: Path) -> str:
             return "semantic_ids"
         if "u.data" in names:
             return "movielens"
+        if looks_like_amazon_folder(names):
+            return "amazon_reviews"
         if is_grouplens_folder(names):
             return "grouplens"
         if {"train.txt", "test.txt"} <= names:
