@@ -88,3 +88,16 @@ def ray_cluster():
     connect(None, workers=2)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def hashing_space():
+    """ItemSpace over ML-100K with the hashing embedder (deterministic, ~3 s to build);
+    one per session, shared by the scenario, runner and executor tests."""
+    from recagora.item_space.datasets import load_dataset
+    from recagora.item_space.embedding import HashingEmbedder
+    from recagora.item_space.space import ItemSpace
+
+    return ItemSpace.build(
+        load_dataset("ml-100k").catalog, embedder=HashingEmbedder(), use_cache=False
+    )

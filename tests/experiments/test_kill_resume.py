@@ -60,17 +60,6 @@ def _metrics(folder: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def hashing_space():
-    """ML-100K item space with the hashing embedder (no model load)."""
-    from recagora.item_space.datasets import load_dataset
-    from recagora.item_space.embedding import HashingEmbedder
-    from recagora.item_space.space import ItemSpace
-
-    catalog = load_dataset("ml-100k").catalog
-    return ItemSpace.build(catalog, embedder=HashingEmbedder(), use_cache=False)
-
-
-@pytest.fixture(scope="module")
 def reference(hashing_space, tmp_path_factory):
     """An uninterrupted run and its wall time (the kill instants are drawn within it)."""
     runs = tmp_path_factory.mktemp("clean")

@@ -47,17 +47,6 @@ def test_ray_missing_is_one_line_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.fixture(scope="module")
-def hashing_space():
-    """ML-100K item space with the hashing embedder (no model load)."""
-    from recagora.item_space.datasets import load_dataset
-    from recagora.item_space.embedding import HashingEmbedder
-    from recagora.item_space.space import ItemSpace
-
-    catalog = load_dataset("ml-100k").catalog
-    return ItemSpace.build(catalog, embedder=HashingEmbedder(), use_cache=False)
-
-
 def test_ray_tasks_give_the_local_table(ray_cluster, hashing_space, tmp_path):
     extras = {"space": hashing_space}
     local = run_arms(_base(), ARMS, tmp_path / "local", extras=extras).table
