@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from recagora.item_space.errors import ConfigError
-from recagora.training.soft_tokens import Projector, SoftTemplate, SoftTokenLM
+from recagora.training.soft_tokens import PrefixCache, Projector, SoftTemplate, SoftTokenLM
 
 from .soft_lm_fixture import tiny_lm
 
@@ -126,3 +126,26 @@ def test_the_cached_prefix_gives_the_same_logits_and_gradients(lm):
     full = lm.logits(encoded, vectors, 4, split=False)
     (grad_full,) = torch.autograd.grad(full.sum(), vectors)
     assert torch.allclose(split, full, atol=1e-4) and torch.allclose(grad_split, grad_full, atol=1e-4)
+
+
+def test_a_prefix_cache_gives_the_same_logits_and_gradients_and_computes_each_prefix_once():
+    model, tokenizer = tiny_lm()
+    template = SoftTemplate(TEMPLATE.replace("<soft> rates movie {title}", "{title} <soft> rates movie"), k=2)
+    plain = SoftTokenLM(model, tokenizer, template)
+    cached = SoftTokenLM(model, tokenizer, template, prefix_cache=PrefixCache(torch.float32))
+    vectors = torch.randn(3, 2, plain.hidden_size)
+    for fields in ([{"title": "1"}, {"title": "2 3 4"}, {"title": "1"}], [{"title": "2 3 4"}, {"title": "5"}, {"title": "1"}]):
+        encoded = plain.encode(fields, ["5 stars", "1", "2"])
+        v_plain, v_cached = vectors.clone().requires_grad_(), vectors.clone().requires_grad_()
+        want, got = plain.logits(encoded, v_plain, 3), cached.logits(encoded, v_cached, 3)
+        want.sum().backward()
+        got.sum().backward()
+        assert torch.allclose(want, got, atol=1e-5) and torch.allclose(v_plain.grad, v_cached.grad, atol=1e-5)
+    assert cached.prefix_cache.computed == len(cached.prefix_cache) == 3  # "1", "2 3 4", "5": each once
+
+
+def test_logits_of_a_vocabulary_subset_are_those_columns_of_the_full_logits(lm):
+    fields = [{"title": "1"}, {"title": "2 3 4"}]
+    vectors = torch.randn(2, 2, lm.hidden_size)
+    full = lm.next_logits(fields, vectors)
+    assert torch.allclose(lm.next_logits(fields, vectors, vocab=[7, 3, 11]), full[:, [7, 3, 11]], atol=1e-6)

@@ -9,6 +9,7 @@ tokens (the loss on the answer only) and generates.
 
 from recagora.training.soft_tokens.lm import Encoded, SoftTokenLM
 from recagora.training.soft_tokens.models import SOFT_BACKBONES, load_frozen_lm
+from recagora.training.soft_tokens.prefix_cache import PrefixCache
 from recagora.training.soft_tokens.projector import Projector
 from recagora.training.soft_tokens.template import PLACEHOLDER, SoftTemplate
 
@@ -16,6 +17,7 @@ __all__ = [
     "PLACEHOLDER",
     "SOFT_BACKBONES",
     "Encoded",
+    "PrefixCache",
     "Projector",
     "SoftTemplate",
     "SoftTokenLM",

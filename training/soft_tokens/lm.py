@@ -1,13 +1,14 @@
 """A frozen causal LM that reads soft rows at the template's placeholders.
 
 Prompts are left-padded so every row ends at the same column: the answer tokens then
-sit in the last columns and only those logits are computed (`logits_to_keep`), which
-matters for Gemma's 262k-token vocabulary.
+sit in the last columns and only those logits are computed (and only the rows of the
+vocabulary asked for), which matters for Gemma's 262k-token vocabulary.
 
 The text before the first placeholder cannot see the soft rows (causal attention), so
 with a frozen LM it runs once without gradients into a KV cache and only the rest runs
 with them: a template that puts its soft tokens late costs far less to train. The two
-parts are padded separately (padding in the middle is masked; positions skip it).
+parts are padded separately (padding in the middle is masked; positions skip it). A
+`PrefixCache` keeps each distinct prefix's KV across calls (PUMA: once per movie title).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 from torch import nn
 
 from recagora.training.soft_tokens.models import token_scale
+from recagora.training.soft_tokens.prefix_cache import PrefixCache
 from recagora.training.soft_tokens.template import SoftTemplate
 
 IGNORE = -100
@@ -44,9 +46,11 @@ class SoftTokenLM(nn.Module):
         model, tokenizer: from `load_frozen_lm` or any HF causal LM and its tokenizer.
         template: where the soft rows go; vectors passed in are (B, template.rows, hidden).
         lora_r: LoRA rank on q_proj/v_proj (0 = the LM stays entirely frozen).
+        prefix_cache: keep each distinct prefix's KV across calls (frozen LM only).
     """
 
-    def __init__(self, model, tokenizer, template: SoftTemplate, *, lora_r: int = 0):
+    def __init__(self, model, tokenizer, template: SoftTemplate, *, lora_r: int = 0,
+                 prefix_cache: PrefixCache | None = None):
         super().__init__()
         model.requires_grad_(False)
         self.model = _with_lora(model, lora_r) if lora_r > 0 else model.eval()
@@ -57,6 +61,7 @@ class SoftTokenLM(nn.Module):
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_id
         self.prefix = tokenizer("", add_special_tokens=True)["input_ids"]  # BOS where the LM wants one
         self.scale = token_scale(model)
+        self.prefix_cache = prefix_cache if lora_r <= 0 else None  # LoRA changes the prefix's KV
 
     def tokens(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
@@ -115,27 +120,64 @@ class SoftTokenLM(nn.Module):
         # masked_scatter fills the True positions in row-major order: row b's soft rows in order.
         return embeds.masked_scatter(encoded.soft_mask.to(self.device)[..., None], rows)
 
-    def logits(self, encoded: Encoded, vectors: torch.Tensor, keep: int, *, split: bool = True) -> torch.Tensor:
-        """(B, keep, V) float logits of the last `keep` columns.
+    def logits(
+        self, encoded: Encoded, vectors: torch.Tensor, keep: int, *, split: bool = True, vocab: Sequence[int] | None = None
+    ) -> torch.Tensor:
+        """(B, keep, V) float logits of the last `keep` columns; V = len(vocab) when given.
 
         split: run the text before the first placeholder without gradients into a KV cache
-        (only when no LM weight trains, e.g. no LoRA); the logits are the same either way.
+        (only when no LM weight trains, e.g. no LoRA), from `prefix_cache` when one is set;
+        the logits are the same either way.
+        vocab: the only output rows computed (Gemma's head is 262k x 640: a rating needs 5).
         """
         mask = encoded.attention_mask.to(self.device)
         positions = (mask.cumsum(1) - 1).clamp(min=0)
         width = encoded.prefix_width
-        if not (split and width and not any(p.requires_grad for p in self.model.parameters())):
-            out = self.model(inputs_embeds=self.embed(encoded, vectors), attention_mask=mask,
-                             position_ids=positions, logits_to_keep=keep, use_cache=False)
-            return out.logits.float()
-        with torch.no_grad():
-            out = self.model(input_ids=encoded.input_ids[:, :width].to(self.device), attention_mask=mask[:, :width],
-                             position_ids=positions[:, :width], logits_to_keep=1, use_cache=True)
-        past = _cache_of(out)
+        decoder = self.model.get_decoder()
+        if not (split and width and self.frozen):
+            out = decoder(inputs_embeds=self.embed(encoded, vectors), attention_mask=mask,
+                          position_ids=positions, use_cache=False)
+            return self._head(out.last_hidden_state[:, -keep:], vocab)
+        past = self._prefix_kv(decoder, encoded.input_ids[:, :width].to(self.device), mask, positions)
         embeds = self.embed(encoded, vectors)[:, width:]
-        out = self.model(inputs_embeds=embeds, attention_mask=mask, position_ids=positions[:, width:],
-                         logits_to_keep=keep, use_cache=True, **{_cache_keyword(self.model): past})
-        return out.logits.float()
+        out = decoder(inputs_embeds=embeds, attention_mask=mask, position_ids=positions[:, width:],
+                      use_cache=True, **{_cache_keyword(decoder): past})
+        return self._head(out.last_hidden_state[:, -keep:], vocab)
+
+    def _prefix_kv(self, decoder, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor):
+        width = ids.shape[1]
+        if self.prefix_cache is not None:
+            return self.prefix_cache.lookup(decoder, self.model.config, ids, mask[:, :width])
+        with torch.no_grad():
+            out = decoder(input_ids=ids, attention_mask=mask[:, :width], position_ids=positions[:, :width], use_cache=True)
+        return _cache_of(out)
+
+    def cache_prefixes(self, fields: Sequence[Mapping[str, str]], batch_size: int = 32) -> None:
+        """Run the prefixes of these filled templates into `prefix_cache` ahead of training."""
+        decoder = self.model.get_decoder()
+        for i in range(0, len(fields), batch_size):
+            encoded = self.encode(fields[i : i + batch_size])
+            width = encoded.prefix_width
+            self.prefix_cache.lookup(decoder, self.model.config, encoded.input_ids[:, :width].to(self.device),
+                                     encoded.attention_mask[:, :width].to(self.device))
+
+    def _head(self, hidden: torch.Tensor, vocab: Sequence[int] | None) -> torch.Tensor:
+        """The LM head (and Gemma's final soft-capping, where set) on `vocab`'s rows only."""
+        head = self.model.get_output_embeddings()
+        weight, bias = head.weight, head.bias
+        if vocab is not None:
+            rows = torch.as_tensor(list(vocab), device=weight.device)
+            weight, bias = weight[rows], None if bias is None else bias[rows]
+        logits = nn.functional.linear(hidden, weight, bias)
+        cap = getattr(self.model.config, "final_logit_softcapping", None)
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
+        return logits.float()
+
+    @property
+    def frozen(self) -> bool:
+        """No LM weight trains (no LoRA): the prefix's KV is then a function of its tokens."""
+        return not any(p.requires_grad for p in self.model.parameters())
 
     def answer_loss(self, fields, vectors: torch.Tensor, answers: Sequence[str]) -> torch.Tensor:
         """Mean cross-entropy over the answer tokens only (prompt and padding carry no loss)."""
@@ -147,9 +189,9 @@ class SoftTokenLM(nn.Module):
             logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE
         )
 
-    def next_logits(self, fields, vectors: torch.Tensor) -> torch.Tensor:
-        """(B, V) logits of the token after each filled prompt."""
-        return self.logits(self.encode(fields), vectors, 1)[:, -1]
+    def next_logits(self, fields, vectors: torch.Tensor, vocab: Sequence[int] | None = None) -> torch.Tensor:
+        """(B, V) logits of the token after each filled prompt (V = len(vocab) when given)."""
+        return self.logits(self.encode(fields), vectors, 1, vocab=vocab)[:, -1]
 
     @torch.no_grad()
     def generate(self, fields, vectors: torch.Tensor, max_new_tokens: int = 40) -> list[str]:
@@ -172,7 +214,7 @@ class SoftTokenLM(nn.Module):
     def train(self, mode: bool = True):
         """The frozen LM stays in eval mode (no dropout) unless LoRA trains it."""
         super().train(mode)
-        if not any(p.requires_grad for p in self.model.parameters()):
+        if self.frozen:
             self.model.eval()
         return self
 
