@@ -14,12 +14,19 @@ from recagora.item_space.errors import DatasetError
 class RatingData:
     """users: the kept user keys (row i of every prompt table is users[i]).
 
-    train/test: frames with columns user_row, title, rating (floats 1..5).
+    train/test/valid: frames with columns user_row, title, rating (floats 1..5); valid
+    (each user's latest training ratings, held out to choose epochs) may be empty.
     """
 
     users: list[str]
     train: pd.DataFrame
     test: pd.DataFrame
+    valid: pd.DataFrame | None = None
+
+    def titles(self) -> list[str]:
+        """Every distinct title the run reads, train, valid and test."""
+        frames = [f for f in (self.train, self.valid, self.test) if f is not None]
+        return sorted(set().union(*(f["title"] for f in frames)))
 
     def variances(self) -> np.ndarray:
         """(n_users,) variance of each user's training ratings (0 for one rating)."""
@@ -27,8 +34,13 @@ class RatingData:
         return var.reindex(range(len(self.users)), fill_value=0.0).to_numpy()
 
 
-def load_ratings(dataset, n_users: int, max_train: int, max_test: int, test_share: float, rng) -> RatingData:
+def load_ratings(
+    dataset, n_users: int, max_train: int, max_test: int, test_share: float, rng, val_per_user: int = 0
+) -> RatingData:
     """Split each drawn user's ratings by time: the first 1 - test_share train, the rest test.
+
+    Of the `max_train` most recent training ratings, the last `val_per_user` are the
+    validation split (epochs are chosen on them, never on test).
 
     Raises:
         DatasetError: the dataset carries no ratings.
@@ -42,12 +54,16 @@ def load_ratings(dataset, n_users: int, max_train: int, max_test: int, test_shar
     row = {key: i for i, key in enumerate(keys)}
     titles = dataset.catalog.titles
     frame = frame[frame["user"].isin(row)].sort_values(["user", "timestamp", "item"], kind="stable")
-    train, test = [], []
+    train, valid, test = [], [], []
     for _, group in frame.groupby("user", sort=True):
         cut = int(round(len(group) * (1 - test_share)))
-        train.append(group.iloc[:cut].tail(max_train))
+        kept = group.iloc[:cut].tail(max_train)
+        n_valid = min(val_per_user, len(kept) - 1)  # at least one rating stays to train on
+        train.append(kept.iloc[: len(kept) - n_valid])
+        valid.append(kept.iloc[len(kept) - n_valid :])
         test.append(group.iloc[cut:].head(max_test))
-    return RatingData(keys, _table(pd.concat(train), row, titles), _table(pd.concat(test), row, titles))
+    tables = [_table(pd.concat(part), row, titles) for part in (train, test, valid)]
+    return RatingData(keys, *tables)
 
 
 def _table(frame: pd.DataFrame, row: dict, titles) -> pd.DataFrame:

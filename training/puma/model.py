@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from recagora.training.puma.config import RATING_TEMPLATE
-from recagora.training.soft_tokens import SoftTemplate, SoftTokenLM
+from recagora.training.soft_tokens import PrefixCache, SoftTemplate, SoftTokenLM
 
 
 class RatingHead(nn.Module):
@@ -30,11 +30,16 @@ class RatingHead(nn.Module):
 
 
 class RatingLM(nn.Module):
-    """A frozen LM (SoftTokenLM, one soft row) plus its trainable rating head."""
+    """A frozen LM (SoftTokenLM, one soft row) plus its trainable rating head.
 
-    def __init__(self, model, tokenizer, template: str = RATING_TEMPLATE):
+    The text before the soft row (the title and most of the template) is cached per title
+    (`PrefixCache`, float16 unless `cache_dtype` says otherwise); only the 5 digit rows of
+    the LM head are computed.
+    """
+
+    def __init__(self, model, tokenizer, template: str = RATING_TEMPLATE, cache_dtype: torch.dtype = torch.float16):
         super().__init__()
-        self.lm = SoftTokenLM(model, tokenizer, SoftTemplate(template, k=1))
+        self.lm = SoftTokenLM(model, tokenizer, SoftTemplate(template, k=1), prefix_cache=PrefixCache(cache_dtype))
         # Digits follow the template's trailing space; both backbones split " 4" as space + digit.
         self.digit_ids = [self.lm.tokens(f" {d}")[-1] for d in range(1, 6)]
         self.head = RatingHead()
@@ -45,8 +50,7 @@ class RatingLM(nn.Module):
 
     def digit_logits(self, prompts: torch.Tensor, titles: list[str]) -> torch.Tensor:
         """(B, hidden) prompts -> (B, 5) logits of "1".."5" after the filled template."""
-        logits = self.lm.next_logits([{"title": t} for t in titles], prompts[:, None, :])
-        return logits[:, self.digit_ids]
+        return self.lm.next_logits([{"title": t} for t in titles], prompts[:, None, :], vocab=self.digit_ids)
 
     def predict(self, prompts: torch.Tensor, titles: list[str]) -> torch.Tensor:
         """(B,) ratings in [1, 5]."""

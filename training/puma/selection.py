@@ -65,9 +65,11 @@ def _draw(pool: np.ndarray, variances: np.ndarray, n: int, bins: int, rng) -> li
     """n users of `pool`, drawn per variance quantile bin by `bin_quotas`."""
     if n <= 0 or len(pool) == 0:
         return []
-    groups = pd.qcut(variances[pool], q=min(bins, len(pool)), labels=False, duplicates="drop")
-    groups = np.asarray(groups)
-    n_groups = int(groups.max()) + 1
+    # Quantile bins of the variance's rank: ties (many users share a variance on a few
+    # ratings) would leave qcut's edges duplicate, and a pool of equal variances binless.
+    ranks = pd.Series(variances[pool]).rank(method="first")
+    n_groups = min(bins, len(pool))
+    groups = np.asarray(pd.qcut(ranks, q=n_groups, labels=False))
     taken: list[int] = []
     for g, quota in enumerate(bin_quotas(n, n_groups)):
         members = pool[groups == g]

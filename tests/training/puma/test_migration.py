@@ -77,3 +77,39 @@ def test_a_target_user_without_a_source_prompt_is_one_line():
     assert source_prompts(tables, ["u1", "u2"], ["u2"]).shape == (1, 7)  # aggregated [A; B]
     with pytest.raises(ConfigError, match="'u9' has no source prompt"):
         source_prompts(tables, ["u1", "u2"], ["u1", "u9"])
+
+
+def test_validation_picks_the_epoch_kept_and_stops_after_patience():
+    rlm, data = rating_lm(), toy_data()
+    data = RatingData(data.users, data.train, data.test, valid=data.test)
+    cfg = PumaConfig(batch_size=8, lr_prompt=0.05, patience=1)
+    table, cost = fit_prompts(rlm, data, cfg, torch.Generator().manual_seed(0), epochs=30)
+    assert 1 <= cost.best_epoch <= cost.epochs and cost.valid_passes == cost.epochs * len(data.test)
+    assert cost.epochs < 30 or cost.best_epoch == 30  # it stopped one stale epoch after the best
+    assert cost.epochs == 30 or cost.epochs == cost.best_epoch + 1
+    truth = data.test["rating"].to_numpy()
+    kept = np.sqrt(np.mean((predict(rlm, table, data.test) - truth) ** 2))
+    assert kept <= 1.5  # the kept table is the best epoch's, not a diverged last one
+
+
+def test_a_run_reports_every_method_with_paired_intervals(tmp_path):
+    from recagora.item_space.datasets import load_dataset
+    from recagora.training.puma import run as puma_run
+
+    folders = {}
+    for width in (32, 48):
+        model, tokenizer = tiny_lm(vocab_words=WORDS, hidden=width)
+        folders[width] = tmp_path / f"lm{width}"
+        model.save_pretrained(folders[width])
+        tokenizer.save_pretrained(folders[width])
+    cfg = PumaConfig(backbone_a=str(folders[32]), backbone_b=str(folders[48]), n_users=8, max_train_per_user=4,
+                     max_test_per_user=2, epochs=2, migrate_epochs=2, budget=4, clusters=2, min_per_cluster=1,
+                     selection_seeds=2, bootstrap=200, batch_size=8, output_dir=str(tmp_path / "run"))
+    report = puma_run.run_puma(cfg, load_dataset("ml-100k"), log=lambda _: None)
+    assert report["valid_ratings"] == 16 and report["test_ratings"] == 16
+    assert {puma_run.GROUP + " [selection seed 1]", "aggregated [A; B] -> A"} <= set(report["rows"])
+    pair = report["paired"][f"{puma_run.GROUP} - {puma_run.RETRAIN}"]
+    assert pair["ci95"][0] <= pair["difference"] <= pair["ci95"][1]
+    retrain = report["rows"][puma_run.RETRAIN]
+    assert retrain["compute_vs_retraining"] == 1 and retrain["seconds_cold"] >= retrain["seconds"]
+    assert len(pd.read_csv(tmp_path / "run" / "predictions.csv")) == 16
