@@ -59,3 +59,18 @@ class UserModel(Protocol):
         the expectation and samples (seeded) the simulated rating distribution from it, so
         a model that always answers the mean rating cannot pass the distribution checks."""
         ...
+
+
+@runtime_checkable
+class ListUserModel(UserModel, Protocol):
+    """A user model that also answers for a list of items shown together (optional)."""
+
+    def list_interest_probabilities(
+        self, users: Sequence[int], histories: Sequence[Sequence[int]], lists: np.ndarray
+    ) -> np.ndarray:
+        """(n, L) probability that user r picks each item of `lists[r]`, the L items it is
+        shown together in this order (the suite shuffles it, seeded: the held-out item is at
+        a uniform random position). Each entry is its own yes/no (rows may sum to more than 1:
+        a user may pick several); the suite thresholds each at 0.5, as the alone answers.
+        Dense item ids, histories from training only, as every method here."""
+        ...

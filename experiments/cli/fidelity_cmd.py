@@ -24,9 +24,10 @@ TABLE_COLUMNS = {  # leaderboard key suffix -> terminal column
     "ndcg@5": "NDCG@5",
     "loglik": "log-lik",
     "ECE": "ECE",
-    "1:1 accuracy": "acc 1:1",
-    "1:1 F1": "F1 1:1",
-    "1:9 accuracy": "acc 1:9",
+    "list 1:1 accuracy": "list 1:1",  # Agent4Rec's protocol: the items shown together
+    "list 1:1 F1": "F1 list 1:1",
+    "list 1:9 accuracy": "list 1:9",
+    "alone 1:1 accuracy": "alone 1:1",  # each item asked about on its own
     "rating RMSE": "RMSE",
     "rating JSD": "rating JSD",
     "1-2 star share": "1-2 star",

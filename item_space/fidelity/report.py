@@ -1,7 +1,8 @@
 """The suite's result as a leaderboard (one row per model), long-form CSV rows and JSON.
 
 The leaderboard reads the headline protocol: choice at the largest K with the first
-negative kind (K=10, popularity negatives by default), discrimination at 1:1 and 1:9,
+negative kind (K=10, popularity negatives by default), discrimination at 1:1 and 1:9 asked
+as a list (Agent4Rec's protocol: the items shown together) and 1:1 asked item by item alone,
 ratings on ML-100K's u1..u5 folds when they ran (mean of 5), else on the held-out items,
 and population bias on the headline choice protocol.
 """
@@ -40,9 +41,10 @@ def _row(report: dict, name: str) -> dict[str, Any]:
         f"{key} {ndcg}": choice[ndcg],
         f"{key} loglik": choice["log_likelihood"],
         f"{key} ECE": choice["ece"],
-        f"1:{first} accuracy": disc[f"1:{first}"]["accuracy"],
-        f"1:{first} F1": disc[f"1:{first}"]["f1"],
-        f"1:{last} accuracy": disc[f"1:{last}"]["accuracy"],
+        f"list 1:{first} accuracy": disc["list"][f"1:{first}"]["accuracy"],
+        f"list 1:{first} F1": disc["list"][f"1:{first}"]["f1"],
+        f"list 1:{last} accuracy": disc["list"][f"1:{last}"]["accuracy"],
+        f"alone 1:{first} accuracy": disc["alone"][f"1:{first}"]["accuracy"],
         "rating RMSE": rating.get("rmse"),
         "rating MAE": rating.get("mae"),
         "rating JSD": rating.get("jsd"),
@@ -89,9 +91,10 @@ def long_rows(report: dict) -> list[dict[str, Any]]:
     rows = []
     for key, models in report["choice"].items():
         rows += _scalars("choice", key, models)
-    for name, ratios in report["discrimination"].items():
-        for ratio, scores in ratios.items():
-            rows += _scalars("discrimination", ratio, {name: scores})
+    for name, asked in report["discrimination"].items():
+        for way in ("list", "alone"):
+            for ratio, scores in asked[way].items():
+                rows += _scalars("discrimination", f"{way} {ratio}", {name: scores})
     rows += _scalars("ratings", "held-out", report["ratings"]["heldout"])
     folds = report["ratings"].get("folds") or {}
     rows += _scalars(

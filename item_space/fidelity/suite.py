@@ -6,7 +6,10 @@ Sections (definitions of each metric in `recagora.item_space.metrics.fidelity`):
   accuracy, NDCG@5, mean log-likelihood, reliability bins and ECE of the top-1 confidence.
 - discrimination (Agent4Rec, Zhang et al., SIGIR 2024, held-out variant): the held-out
   item against m never-seen items drawn uniformly (1:1, 1:3, 1:9: the first m of one
-  sorted draw); accuracy, precision, recall, F1 of "yes" = P(interest) >= 0.5, and ECE.
+  sorted draw); accuracy, precision, recall, F1 of "yes" = P >= 0.5, and ECE, asked two ways:
+  "alone" (each item on its own: `interest_probabilities`) and "list" (Agent4Rec's own
+  protocol: the m+1 items shown together in a seeded random order, the user picks those it
+  would watch: `list_interest_probabilities`; a model without it answers each item alone).
 - ratings (`ratings.py`): RMSE/MAE, the simulated rating distribution, ML-100K's folds.
 - population: one candidate sampled per user from its choice probabilities (seeded) on
   each choice protocol; the popularity-group distribution (TriRec's equal-size groups of
@@ -44,11 +47,11 @@ from recagora.item_space.fidelity.heldout import (
 from recagora.item_space.metrics import fidelity as m
 from recagora.item_space.popularity import popularity_groups
 from recagora.item_space.types import Split
-from recagora.item_space.user_model import UserModel
+from recagora.item_space.user_model import ListUserModel, UserModel
 
 NEGATIVE_KINDS = ("popularity", "uniform")
 # Seeds of the random streams, one per use (with the model's name for model samples).
-USERS, CHOICE_NEGATIVES, CHOICE_ORDER, DISCRIMINATION, POPULATION, RATINGS = range(6)
+USERS, CHOICE_NEGATIVES, CHOICE_ORDER, DISCRIMINATION, POPULATION, RATINGS, LIST_ORDER = range(7)
 
 ModelFactory = Callable[[Split], UserModel]
 StepHook = Callable[[str, int], None]
@@ -108,10 +111,17 @@ class SuiteConfig(BaseModel):
 @dataclass(frozen=True)
 class Protocols:
     """The inputs every model sees. choice: "K10-popularity" -> ((n, K) candidates, (n,)
-    column of the held-out item); discrimination: (n, 1 + max ratio), column 0 held out."""
+    column of the held-out item); discrimination: (n, 1 + max ratio), column 0 held out;
+    lists: ratio m -> ((n, m+1) columns of `discrimination` in the order the list shows
+    them, (n,) position of the held-out item in it)."""
 
     choice: dict[str, tuple[np.ndarray, np.ndarray]]
     discrimination: np.ndarray
+    lists: dict[int, tuple[np.ndarray, np.ndarray]]
+
+    def shown(self, ratio: int) -> np.ndarray:
+        """(n, ratio+1) the items of the 1:ratio lists, in the order shown."""
+        return np.take_along_axis(self.discrimination, self.lists[ratio][0], axis=1)
 
 
 def run_suite(
@@ -208,7 +218,15 @@ def build_protocols(heldout: HeldOut, counts: np.ndarray, config: SuiteConfig) -
         _rng(config, DISCRIMINATION),
         f"discrimination at 1:{max(config.ratios)}",
     )
-    return Protocols(choice, np.column_stack([heldout.targets, unseen]))
+    return Protocols(choice, np.column_stack([heldout.targets, unseen]), _list_orders(config, len(heldout)))
+
+
+def _list_orders(config: SuiteConfig, n: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per ratio m: each list's columns (0 = held out, 1..m the first m never-seen items) in a
+    seeded random order (the held-out item at a uniform position, never always first)."""
+    rng = _rng(config, LIST_ORDER)
+    columns = np.tile(np.arange(1, max(config.ratios) + 1), (n, 1))
+    return {m: with_positive(columns[:, :m], np.zeros(n, np.int64), rng) for m in config.ratios}
 
 
 def _rng(config: SuiteConfig, section: int, *more: int | str) -> np.random.Generator:
@@ -300,21 +318,50 @@ def _population_vs(chosen, real, groups, config: SuiteConfig, n_items: int) -> d
 def _discrimination(
     model: UserModel, name: str, heldout: HeldOut, protocols: Protocols, config
 ) -> dict:
-    items = protocols.discrimination
+    """{"alone": {"1:m": scores}, "list": {"1:m": scores}, "list_answers": who answered the list}."""
+    alone = _alone_answers(model, name, heldout, protocols.discrimination)
+    own = isinstance(model, ListUserModel)
+    report = {"alone": {}, "list": {}}
+    for ratio in config.ratios:
+        report["alone"][f"1:{ratio}"] = _binary_scores(alone[:, : ratio + 1], np.zeros(len(alone), np.int64))
+        columns, positives = protocols.lists[ratio]
+        picks = (
+            _list_answers(model, name, heldout, protocols.shown(ratio))
+            if own
+            else np.take_along_axis(alone, columns, axis=1)  # the alone answers, in list order
+        )
+        report["list"][f"1:{ratio}"] = _binary_scores(picks, positives)
+    report["list_answers"] = "the model, comparing the list" if own else "each item alone (no list method)"
+    return report
+
+
+def _alone_answers(model: UserModel, name: str, heldout: HeldOut, items: np.ndarray) -> np.ndarray:
+    """(n, 1 + max ratio) P(yes) of each item asked about alone."""
     width = items.shape[1]
     users = np.repeat(heldout.users, width)
     histories = [history for history in heldout.histories for _ in range(width)]
     answer = model.interest_probabilities(users, histories, items.reshape(-1))
-    interest = checked_probabilities(name, "interest_probabilities", answer, (items.size,)).reshape(
-        items.shape
-    )
-    labels = np.zeros(items.shape, bool)
-    labels[:, 0] = True
-    scores = {}
-    for ratio in config.ratios:
-        p, y = interest[:, : ratio + 1].reshape(-1), labels[:, : ratio + 1].reshape(-1)
-        scores[f"1:{ratio}"] = {**m.binary_report(p, y), "ece": m.reliability_bins(p, y).ece}
-    return scores
+    return checked_probabilities(name, "interest_probabilities", answer, (items.size,)).reshape(items.shape)
+
+
+def _list_answers(model: ListUserModel, name: str, heldout: HeldOut, lists: np.ndarray) -> np.ndarray:
+    """(n, L) P(pick) of each item of each user's list; checked entry by entry (a row may sum
+    to more than 1: several picks)."""
+    answer = np.asarray(model.list_interest_probabilities(heldout.users, heldout.histories, lists), np.float64)
+    if answer.shape != lists.shape:
+        raise FidelityError(
+            f"user model {name!r}: list_interest_probabilities has shape {answer.shape}, expected {lists.shape}"
+        )
+    flat = checked_probabilities(name, "list_interest_probabilities", answer.reshape(-1), (lists.size,))
+    return flat.reshape(lists.shape)
+
+
+def _binary_scores(p: np.ndarray, positives: np.ndarray) -> dict:
+    """Accuracy, precision, recall, F1 of p >= 0.5 and ECE; (n, L) p, (n,) the held-out column."""
+    labels = np.zeros(p.shape, bool)
+    labels[np.arange(len(p)), positives] = True
+    p, y = p.reshape(-1), labels.reshape(-1)
+    return {**m.binary_report(p, y), "ece": m.reliability_bins(p, y).ece}
 
 
 def _heldout_ratings(model, name, heldout: HeldOut, split, report, config) -> dict:

@@ -147,7 +147,7 @@ def test_random_is_at_chance_and_popularity_beats_it_on_uniform_negatives(ml100k
     assert report["choice"]["K10-popularity"]["random"]["ndcg@5"] == pytest.approx(0.2948, abs=1e-4)
     assert report["choice"]["K5-uniform"]["random"]["top1"] == pytest.approx(0.2)
     assert report["choice"]["K10-uniform"]["popularity"]["top1"] > 0.25
-    assert report["discrimination"]["popularity"]["1:1"]["accuracy"] > 0.6
+    assert report["discrimination"]["popularity"]["alone"]["1:1"]["accuracy"] > 0.6
     # blockbuster bias: popularity over-chooses the most popular group vs real users
     population = report["population"]["models"]["K10-popularity"]
     assert population["popularity"]["groups"][-1] > report["population"]["real"]["groups"][-1] + 0.1
