@@ -31,12 +31,15 @@ class SurrogateUserModel:
     """The v0 surrogate user (`agents/surrogate/choice_model.py`) as a `UserModel`.
 
     Choice: softmax(U / T) with the outside option; interest: P(item beats the outside
-    option) = sigmoid((U - U_0) / T); no ratings.
+    option) = sigmoid((U - U_0) / T); shown a list: the learned user's list head
+    (`learned_user/list_choice.py`) over those logits, fitted on validation lists by
+    `build_user_model` (without one, each item is answered alone); no ratings.
     """
 
     facts: ItemFacts
     model: ChoiceModel
     name: str = "surrogate"
+    list_head: Any = None
 
     def _scaled(self, histories: Sequence[Sequence[int]], candidates: np.ndarray) -> np.ndarray:
         x = candidate_features(self.facts, from_histories(self.facts, histories), candidates)
@@ -53,6 +56,11 @@ class SurrogateUserModel:
         """(n,) P(yes) for items[r] shown alone."""
         u = self._scaled(histories, np.asarray(items, np.int64)[:, None])[:, 0]
         return 1.0 / (1.0 + np.exp(-u))
+
+    def list_interest_probabilities(self, users, histories, lists: np.ndarray) -> np.ndarray:
+        """(n, L) P(pick) of each item of the list each user is shown together."""
+        u = self._scaled(histories, np.asarray(lists, np.int64))
+        return 1.0 / (1.0 + np.exp(-u)) if self.list_head is None else self.list_head.probabilities(u)
 
     def rating_probabilities(self, users, histories, items, levels) -> None:
         """v0 does not rate."""
@@ -95,4 +103,19 @@ def build_user_model(
 
         return fit_learned_user(facts, split, seed, config, show_progress, on_progress=on_progress)
     model = fit_choice_model(facts, split.train, split.valid, config or ChoiceModelConfig(seed=seed))
-    return SurrogateUserModel(facts, model, name=name)
+    user = SurrogateUserModel(facts, model, name=name)
+    user.list_head = _surrogate_list_head(user, split, seed)
+    return user
+
+
+def _surrogate_list_head(user: SurrogateUserModel, split: Split, seed: int) -> Any:
+    """v0's list head, fitted as the learned user's on validation lists (seconds); None
+    without validation samples."""
+    from recagora.agents.learned_user.fit import calibration_samples
+    from recagora.agents.learned_user.list_choice import fit_validation_list_head
+    from recagora.agents.learned_user.model import LearnedUserConfig
+
+    if not split.valid:
+        return None
+    samples, seen = calibration_samples(split.valid, LearnedUserConfig(), seed)
+    return fit_validation_list_head(user._scaled, samples, seen, len(user.facts), seed)

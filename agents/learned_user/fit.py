@@ -6,6 +6,7 @@ Two sides, each fitted on first use (the test split is never read):
              subset of `split.valid` with the suite's gap (`calibration_samples`);
           3. w and the outside option on the calibration samples;
           4. the interest head on the same samples (seconds: refitted after every load);
+          5. the list head (`list_choice.py`) on validation lists of the same samples (seconds);
   rating: the ordinal SVD++ on the training ratings, when the training events carry any.
 Each side is cached under a key hashing what it reads (training events; for the choice
 side also the validation samples and the item facts), its config, the seed and
@@ -26,6 +27,7 @@ import pandas as pd
 import torch
 
 from recagora.agents.learned_user.itemitem import ease_scores, fit_ease
+from recagora.agents.learned_user.list_choice import fit_validation_list_head
 from recagora.agents.learned_user.model import (
     ChoicePart,
     LearnedUserConfig,
@@ -34,6 +36,7 @@ from recagora.agents.learned_user.model import (
     fit_logistic,
     fused_features,
     interest_design,
+    interest_logits,
     score_and_rank,
 )
 from recagora.agents.learned_user.network import SequenceEncoder
@@ -71,7 +74,9 @@ def fit_learned_user(
         part = _cached(cache, f"choice-{key}", lambda: _fit_choice(facts, split, seed, config, show_progress, on_progress),
                        _save_choice, lambda payload: _load_choice(payload, facts, config), config.threads)
         samples, seen = calibration_samples(split.valid, config, seed)
-        return dataclasses.replace(part, interest=_fit_interest(facts, part, samples, seen, seed))  # seconds: never cached
+        part = dataclasses.replace(part, interest=_fit_interest(facts, part, samples, seen, seed))  # seconds: never cached
+        head = fit_validation_list_head(lambda h, items: interest_logits(facts, part, h, items), samples, seen, len(facts), seed)
+        return dataclasses.replace(part, list_head=head)  # the list head reads the interest head: fitted after it
 
     def rating() -> RatingHead | None:
         key = cache_key(split, seed, config.rating)

@@ -30,7 +30,8 @@ Agent4Rec's yes/no): sigmoid(a . x(H, i) + b . log rank(H, i) + c), x the six fu
 features, rank = the shares of the catalog whose sequence logit (item-item score) is at
 least s(H, i) (e(H, i)) (a per-user normalisation: a threshold on raw utilities would
 differ between users with broad and narrow tastes), fitted by logistic regression on validation targets against as many
-never-seen items (1:1). Ratings (where the dataset has them): the ordinal SVD++ of
+never-seen items (1:1). Shown a list ("which of these would you watch?", Agent4Rec's protocol):
+the list head of `list_choice.py` compares the items' interest logits within the list. Ratings (where the dataset has them): the ordinal SVD++ of
 `rating.py`, a distribution over the dataset's levels. Leaving stays with `agents/roles/satisfaction.py`:
 no public log records exits, so there is nothing to fit a leave model on.
 """
@@ -40,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import scipy.optimize
@@ -86,6 +88,7 @@ class ChoicePart:
     interest: np.ndarray | None  # (9,) over `interest_design` (None until fitted)
     log: dict
     item_item: np.ndarray | None = None  # (N, N) EASE B (`itemitem.py`)
+    list_head: Any = None  # `list_choice.ListHead`, fitted on validation lists after the interest head
 
 
 @dataclass
@@ -152,10 +155,13 @@ class LearnedUserModel:
 
     def interest_probabilities(self, users, histories, items: np.ndarray) -> np.ndarray:
         """(n,) P(yes) that user r would watch / buy items[r] shown alone."""
+        return _sigmoid(interest_logits(self.facts, self.choice, histories, np.asarray(items, np.int64)[:, None])[:, 0])
+
+    def list_interest_probabilities(self, users, histories, lists: np.ndarray) -> np.ndarray:
+        """(n, L) P(user r picks each item of the list it is shown together): the list head of
+        `list_choice.py` over the items' alone logits."""
         part = self.choice
-        x, rank = fused_features(self.facts, part.encoder, histories, np.asarray(items, np.int64)[:, None],
-                                 item_item=part.item_item)
-        return _sigmoid(interest_design(x[:, 0], rank[:, 0]) @ part.interest)
+        return part.list_head.probabilities(interest_logits(self.facts, part, histories, np.asarray(lists, np.int64)))
 
     def rating_probabilities(self, users, histories, items: np.ndarray, levels: np.ndarray) -> np.ndarray | None:
         """(n, L) P(level) over `levels` (levels the data never used get 0), or None without ratings."""
@@ -206,6 +212,13 @@ def score_and_rank(table: torch.Tensor, index: torch.Tensor) -> tuple[np.ndarray
     chosen = torch.gather(table, 1, index)
     above = (table[:, None, :] >= chosen[:, :, None]).sum(-1)
     return chosen.numpy(), torch.log(above / table.shape[1]).numpy()
+
+
+def interest_logits(facts: ItemFacts, part: ChoicePart, histories: Sequence[Sequence[int]], items: np.ndarray) -> np.ndarray:
+    """(n, L) logit of the interest head (P(yes) shown alone) of each row's items (n, L)."""
+    x, rank = fused_features(facts, part.encoder, histories, items, item_item=part.item_item)
+    design = interest_design(x.reshape(-1, x.shape[-1]), rank.reshape(-1, rank.shape[-1]))
+    return (design @ part.interest).reshape(items.shape)
 
 
 def interest_design(x: np.ndarray, log_rank: np.ndarray) -> np.ndarray:
