@@ -136,7 +136,7 @@ class LearnedUserModel:
         return x @ part.weights
 
     def fit_summary(self) -> dict:
-        """What the choice fit chose (for the fidelity report): encoder epochs, EASE lambda, w."""
+        """What the choice fit chose (for the fidelity report): encoder epochs, EASE lambda, w, list head."""
         log = self.choice.log
         return {
             "encoder_epochs": log["encoder"]["epochs"],
@@ -144,6 +144,7 @@ class LearnedUserModel:
             "item_item_lambda": log.get("item_item", {}).get("lambda"),
             "utility_weights": dict(zip(FUSED, np.asarray(self.choice.weights).round(4).tolist(), strict=True)),
             "outside_utility": round(float(self.outside_utility), 4),
+            "list_head": None if self.choice.list_head is None else self.choice.list_head.as_dict(),
         }
 
     def choice_probabilities(self, users, histories, candidates: np.ndarray) -> np.ndarray:
