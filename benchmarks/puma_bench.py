@@ -1,11 +1,17 @@
 """PUMA on ML-100K: stage-1 prompts on SmolLM2, migration to Gemma-3-270M vs retraining.
 
-Runs `recagora train puma` with the given sizes (a seeded user subsample: this is a
-CPU benchmark) and prints the report's table: RMSE/MAE on each user's held-out latest
-ratings, LM passes (one rating forward + backward) and the compute ratio to full
-retraining on B. Run:
+Three modes, each single-threaded unless --threads says otherwise:
 
-    .venv/bin/python benchmarks/puma_bench.py [--users 12] [--train 5] [--epochs 2] [--budget 2]
+    # training passes per second on each backbone (first epoch fills the prefix cache)
+    .venv/bin/python benchmarks/puma_bench.py throughput [--batch 16]
+    # the prompt learning rate, chosen on the validation split (never test)
+    .venv/bin/python benchmarks/puma_bench.py pilot --users 30 --lrs 0.005,0.02
+    # the run: `recagora train puma` with these sizes, then the report's table
+    .venv/bin/python benchmarks/puma_bench.py run --users 100 --train 8 --test 10 --budget 20 --seeds 3
+
+`run` prints RMSE/MAE on each user's held-out later ratings, LM passes (one training
+rating forward + backward), cold-start seconds, both as ratios to full retraining on B,
+and the paired bootstrap intervals (over users) of the RMSE differences.
 """
 
 from __future__ import annotations
@@ -15,36 +21,113 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
+
 
 def table(report: dict) -> str:
-    lines = ["| method | RMSE | MAE | LM passes | compute / retraining | RMSE vs retraining | s |", "|---|---|---|---|---|---|---|"]
+    lines = ["| method | RMSE | MAE | LM passes | epochs (best) | s (cold) | passes / retraining | s / retraining | "
+             "RMSE vs retraining |", "|---|---|---|---|---|---|---|---|---|"]
     for name, row in report["rows"].items():
         lines.append(f"| {name} | {row['rmse']:.4f} | {row['mae']:.4f} | {row['lm_passes']} | "
-                     f"{row['compute_vs_retraining']:.3f} | {row['rmse_vs_retraining']:+.2%} | {row['seconds']} |")
+                     f"{row.get('epochs', 0)} ({row.get('best_epoch', 0)}) | {row.get('seconds_cold', row['seconds'])} | "
+                     f"{row['compute_vs_retraining']:.3f} | {row.get('seconds_vs_retraining', 0):.3f} | "
+                     f"{row['rmse_vs_retraining']:+.2%} |")
+    lines += ["", "| paired: RMSE(x) - RMSE(y) | difference | 95% CI (users resampled) |", "|---|---|---|"]
+    for name, pair in report.get("paired", {}).items():
+        lines.append(f"| {name} | {pair['difference']:+.4f} | [{pair['ci95'][0]:+.4f}, {pair['ci95'][1]:+.4f}] |")
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=12, help="ML-100K users (seeded draw).")
-    parser.add_argument("--train", type=int, default=5, help="Most recent training ratings per user.")
-    parser.add_argument("--test", type=int, default=2, help="Held-out ratings per user.")
-    parser.add_argument("--epochs", type=int, default=2, help="Stage-1 / retraining epochs.")
-    parser.add_argument("--budget", type=int, default=2, help="Users the adapter trains on.")
-    parser.add_argument("--output-dir", default="runs/bench/puma", help="Run folder.")
-    args = parser.parse_args()
+def throughput(args) -> None:
+    """Training passes/s of each backbone, on 40 users' ratings: first epoch, then cached."""
+    from recagora.item_space.datasets import load_dataset
+    from recagora.training.puma.config import PumaConfig
+    from recagora.training.puma.data import load_ratings
+    from recagora.training.puma.model import RatingLM
+    from recagora.training.puma.train import fit_prompts
+    from recagora.training.soft_tokens import load_frozen_lm
+
+    data = load_ratings(load_dataset("ml-100k"), 40, 8, 4, 0.2, np.random.default_rng(0))
+    data.train = data.train.iloc[: args.batch * args.steps]
+    cfg = PumaConfig(batch_size=args.batch)
+    for name in ("smollm2", "gemma3-270m"):
+        rlm = RatingLM(*load_frozen_lm(name))
+        for label in ("first epoch (fills the prefix cache)", "later epochs (prefixes cached)"):
+            wall, cpu = time.perf_counter(), time.process_time()
+            _, cost = fit_prompts(rlm, data, cfg, torch.Generator().manual_seed(0), epochs=1)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            print(f"{name} batch {args.batch} {label}: {cost.lm_passes / cpu:.1f} passes per CPU-second "
+                  f"({cost.lm_passes / wall:.1f} per wall second)")
+
+
+def pilot(args) -> None:
+    """Validation RMSE of stage-1 prompts per backbone and learning rate (best epoch kept)."""
+    from recagora.item_space.datasets import load_dataset
+    from recagora.training.puma.config import PumaConfig
+    from recagora.training.puma.data import load_ratings
+    from recagora.training.puma.model import RatingLM
+    from recagora.training.puma.train import _valid_rmse, fit_prompts
+    from recagora.training.soft_tokens import load_frozen_lm
+
+    data = load_ratings(load_dataset("ml-100k"), args.users, args.train, 0, 0.2, np.random.default_rng(args.seed),
+                        args.valid)
+    data.test = data.valid  # predictions below read the validation split only
+    for name in ("smollm2", "gemma3-270m"):
+        rlm = RatingLM(*load_frozen_lm(name))
+        for lr in (float(v) for v in args.lrs.split(",")):
+            cfg = PumaConfig(lr_prompt=lr, batch_size=args.batch, patience=args.patience)
+            table, cost = fit_prompts(rlm, data, cfg, torch.Generator().manual_seed(args.seed), epochs=args.epochs)
+            score = _valid_rmse(rlm, lambda u, t=table: t[u], data.valid)
+            print(json.dumps({"backbone": name, "lr_prompt": lr, "valid_rmse": round(score, 4),
+                              "epochs": cost.epochs, "best_epoch": cost.best_epoch, "seconds": round(cost.seconds, 1)}),
+                  flush=True)
+
+
+def run(args) -> None:
     from recagora.item_space.datasets import load_dataset
     from recagora.training.puma.config import PumaConfig
     from recagora.training.puma.run import run_puma
 
-    cfg = PumaConfig(n_users=args.users, max_train_per_user=args.train, max_test_per_user=args.test,
-                     epochs=args.epochs, budget=args.budget, migrate_epochs=1, clusters=2,
-                     min_per_cluster=1, batch_size=10, output_dir=args.output_dir)
-    start = time.perf_counter()
-    report = run_puma(cfg, load_dataset("ml-100k"))
+    cfg = PumaConfig(n_users=args.users, max_train_per_user=args.train, val_per_user=args.valid,
+                     max_test_per_user=args.test, epochs=args.epochs, migrate_epochs=args.migrate_epochs,
+                     budget=args.budget, clusters=args.clusters, min_per_cluster=args.min_per_cluster,
+                     selection_seeds=args.seeds, batch_size=args.batch, lr_prompt=args.lr_prompt,
+                     lr_adapter=args.lr_adapter, patience=args.patience, source_prompts=args.source_prompts,
+                     output_dir=args.output_dir)
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = run_puma(cfg, load_dataset("ml-100k"), log=lambda line: print(line, flush=True))
     print(table(report))
-    print(f"total {time.perf_counter() - start:.0f} s; report {Path(args.output_dir) / 'report.json'}")
-    print(json.dumps({"users": report["users"], "train": report["train_ratings"], "test": report["test_ratings"]}))
+    print(f"total {time.perf_counter() - wall:.0f} s wall, {time.process_time() - cpu:.0f} s CPU; "
+          f"report {Path(args.output_dir) / 'report.json'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("throughput", "pilot", "run"))
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the shared CPU: 1).")
+    parser.add_argument("--users", type=int, default=100, help="ML-100K users (seeded draw).")
+    parser.add_argument("--train", type=int, default=8, help="Most recent training ratings per user (incl. validation).")
+    parser.add_argument("--valid", type=int, default=2, help="Of those, the latest held out to choose epochs.")
+    parser.add_argument("--test", type=int, default=10, help="Held-out later ratings per user (cap).")
+    parser.add_argument("--epochs", type=int, default=10, help="Most stage-1 / retraining epochs.")
+    parser.add_argument("--migrate-epochs", type=int, default=8, help="Most adapter epochs.")
+    parser.add_argument("--patience", type=int, default=2, help="Epochs without a better validation RMSE.")
+    parser.add_argument("--budget", type=int, default=20, help="Users the adapter trains on.")
+    parser.add_argument("--clusters", type=int, default=4, help="K-means clusters over A's prompts.")
+    parser.add_argument("--min-per-cluster", type=int, default=2, help="First-pass users per cluster.")
+    parser.add_argument("--seeds", type=int, default=3, help="Selection seeds (group vs random).")
+    parser.add_argument("--batch", type=int, default=16, help="Ratings per optimizer step.")
+    parser.add_argument("--steps", type=int, default=6, help="throughput: steps per measured epoch.")
+    parser.add_argument("--lr-prompt", type=float, default=5e-3, help="Learning rate of soft prompts.")
+    parser.add_argument("--lr-adapter", type=float, default=1e-3, help="Learning rate of the adapter.")
+    parser.add_argument("--lrs", default="0.005,0.02", help="pilot: prompt learning rates tried.")
+    parser.add_argument("--seed", type=int, default=0, help="pilot: seed of the user draw.")
+    parser.add_argument("--source-prompts", default="", help="prompts.pt of an earlier run (skip stage 1).")
+    parser.add_argument("--output-dir", default="runs/bench/puma", help="Run folder.")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    {"throughput": throughput, "pilot": pilot, "run": run}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,18 @@ class Book:
         self.rows: dict[str, dict] = {}
         self.predictions: dict[str, np.ndarray] = {}
 
+    def references(self) -> None:
+        """No-LM yardsticks: the training mean, and each user's own mean (shrunk to it by 1 rating)."""
+        train, test = self.data.train, self.data.test
+        mean = train["rating"].mean()
+        sums, counts = train.groupby("user_row")["rating"].sum(), train.groupby("user_row")["rating"].count()
+        user_mean = ((sums + mean) / (counts + 1)).reindex(test["user_row"]).fillna(mean).to_numpy()
+        for name, predicted in (("reference: training mean", np.full(len(test), mean)),
+                                ("reference: user's mean rating", user_mean)):
+            self.predictions[name] = predicted
+            self.rows[name] = {**rmse_mae(predicted, test["rating"].to_numpy()), "lm_passes": 0, "seconds": 0.0,
+                               "seconds_cold": 0.0}
+
     def record(self, name: str, rlm: RatingLM, table: torch.Tensor, cost: Cost, backbone: str) -> None:
         predicted = predict(rlm, table, self.data.test)
         self.predictions[name] = predicted
@@ -67,6 +79,7 @@ def run_puma(cfg: PumaConfig, dataset, log=print) -> dict:
     b = RatingLM(*load_frozen_lm(cfg.backbone_b), cfg.template)
     make_adapter(cfg.adapter, a.hidden_size, b.hidden_size, 8, 1.0)  # refuse a shapeless pair before training
     book = Book(data, {"a": _fill(a, data, log), "b": _fill(b, data, log)}, log)
+    book.references()
     prompts_a, cost = _source_prompts(a, data, cfg, gen)
     heads = {"a": {k: v.clone() for k, v in a.head.state_dict().items()}}
     book.record(SOURCE, a, prompts_a, cost, "a")
