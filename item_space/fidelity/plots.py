@@ -1,4 +1,5 @@
-"""PNG plots of a fidelity report: reliability diagrams, rating and popularity-group shares.
+"""PNG plots of a fidelity report: reliability diagrams, rating and popularity-group shares,
+and the discrimination accuracy of each model asked item by item (alone) and as a list.
 
 Each figure is written to a temp file and renamed, so a failure leaves no partial PNG.
 """
@@ -20,7 +21,38 @@ def save_plots(report: dict, folder: Path) -> list[Path]:
     matplotlib.use("Agg")
     paths = [_reliability(report, name, folder) for name in report["models"]]
     rating = _ratings(report, folder)
-    return [*paths, *([rating] if rating else []), _population(report, folder)]
+    return [
+        *paths,
+        *([rating] if rating else []),
+        _population(report, folder),
+        _discrimination(report, folder),
+    ]
+
+
+def _discrimination(report: dict, folder: Path) -> Path:
+    """Accuracy at each 1:m: per model a pale bar asked alone and a solid one as a list."""
+    import matplotlib.pyplot as plt
+
+    ratios = [f"1:{m}" for m in report["config"]["ratios"]]
+    names = report["models"]
+    width = 0.8 / (2 * len(names))
+    figure, axis = plt.subplots(figsize=(9, 4), dpi=100)
+    for index, name in enumerate(names):
+        color = f"C{index}"
+        for offset, (way, alpha) in enumerate((("alone", 0.4), ("list", 1.0))):
+            values = [report["discrimination"][name][way][r]["accuracy"] for r in ratios]
+            x = np.arange(len(ratios)) + (2 * index + offset) * width
+            axis.bar(x, values, width=width, color=color, alpha=alpha, label=f"{name} {way}")
+    axis.set_xticks(np.arange(len(ratios)) + 0.4 - width / 2, ratios)
+    axis.set(
+        xlabel="held-out : never-seen items",
+        ylabel="accuracy of the yes / pick decisions",
+        ylim=(0, 1),
+        title=f"{report['dataset']}: discrimination asked alone (pale) and as a list (solid)",
+    )
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    figure.tight_layout()
+    return _save(figure, folder / "discrimination.png")
 
 
 def _reliability(report: dict, name: str, folder: Path) -> Path:

@@ -57,6 +57,7 @@ def test_plots_are_png_files(report, tmp_path):
     paths = save_plots(report, tmp_path)
     names = sorted(path.name for path in paths)
     assert names == [
+        "discrimination.png",
         "popularity_groups.png",
         "ratings.png",
         "reliability_popularity.png",
