@@ -48,3 +48,32 @@ def test_a_losing_penalty_stops_early_and_the_pick_is_the_same(ratings, monkeypa
     assert pruned.log["best_epoch"] == full.log["best_epoch"]
     some = (users[:50].tolist(), [histories[u] for u in users[:50]], items[:50])
     np.testing.assert_allclose(pruned.probabilities(*some), full.probabilities(*some), atol=1e-6)
+
+
+def _gathered_loss(model, histories, part, l2):
+    """The loss written the plain way: every rating's rows gathered, all levels formed."""
+    users, items, levels = (torch.as_tensor(np.asarray(x, np.int64)) for x in part)
+    implicit = model.implicit_sum(rating._bags(histories))[users]
+    z = model.latent(users, items, implicit)
+    nll = -torch.log(model.distribution(z)[torch.arange(len(levels)), levels]).mean()
+    rows = (model.user(users), model.item(items), implicit, model.user_bias(users), model.item_bias(items))
+    return nll + l2 * sum(r.pow(2).sum(-1).mean() for r in rows)
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.05])
+def test_the_sparse_loss_is_the_gathered_loss_with_the_same_gradients(l2):
+    torch.manual_seed(0)
+    model = rating.OrdinalSVDpp(n_users=30, n_items=40, n_levels=5, dim=6)
+    for table in (model.user, model.item, model.implicit, model.user_bias, model.item_bias):
+        torch.nn.init.normal_(table.weight, std=0.3)  # away from 0, so every term matters
+    rng = np.random.default_rng(0)
+    histories = [rng.integers(0, 40, rng.integers(0, 8)).tolist() for _ in range(30)] + [[]]
+    part = (rng.integers(0, 30, 600), rng.integers(0, 40, 600), rng.integers(0, 5, 600))
+    batch = rating._Ratings(part, 30, 40)
+    assert batch.by_user._nnz() < 600  # repeated (user, item) pairs are in the test
+    sparse = rating._loss(model, rating._bag_matrices(rating._bags(histories), 40), batch, l2)
+    plain = _gathered_loss(model, histories, part, l2)
+    params = list(model.parameters())
+    for got, want in zip(torch.autograd.grad(sparse, params), torch.autograd.grad(plain, params), strict=True):
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-5)
+    assert sparse.item() == pytest.approx(plain.item(), rel=1e-6)
