@@ -1,6 +1,6 @@
 """PUMA on ML-100K: stage-1 prompts on SmolLM2, migration to Gemma-3-270M vs retraining.
 
-Three modes, each single-threaded unless --threads says otherwise:
+Four modes, each single-threaded unless --threads says otherwise:
 
     # training passes per second on each backbone (first epoch fills the prefix cache)
     .venv/bin/python benchmarks/puma_bench.py throughput [--batch 16]
@@ -8,6 +8,8 @@ Three modes, each single-threaded unless --threads says otherwise:
     .venv/bin/python benchmarks/puma_bench.py pilot --users 30 --lrs 0.005,0.02
     # the run: `recagora train puma` with these sizes, then the report's table
     .venv/bin/python benchmarks/puma_bench.py run --users 100 --train 8 --test 10 --budget 20 --seeds 3
+    # the figure of a run's report
+    .venv/bin/python benchmarks/puma_bench.py plot --report RUN/report.json --png examples/results/puma/puma.png
 
 `run` prints RMSE/MAE on each user's held-out later ratings, LM passes (one training
 rating forward + backward), cold-start seconds, both as ratios to full retraining on B,
@@ -102,9 +104,37 @@ def run(args) -> None:
           f"report {Path(args.output_dir) / 'report.json'}")
 
 
+def plot(args) -> None:
+    """report.json -> a PNG: each method's test RMSE against its LM passes relative to retraining."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    report = json.loads(Path(args.report).read_text())
+    rows = {k: v for k, v in report["rows"].items() if v["lm_passes"] > 0}
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for name, row in rows.items():
+        marker = "o" if "random users" in name else ("s" if "K-means" in name else "^")
+        ax.scatter(row["compute_vs_retraining"], row["rmse"], marker=marker)
+        ax.annotate(name.replace(" (same budget)", ""), (row["compute_vs_retraining"], row["rmse"]), fontsize=6,
+                    xytext=(4, 2), textcoords="offset points")
+    for name, style in (("reference: user's mean rating", ":"), ("full retraining on B", "--")):
+        if name in report["rows"]:
+            ax.axhline(report["rows"][name]["rmse"], linestyle=style, color="grey", linewidth=0.8, label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("LM passes / full retraining on B (log)")
+    ax.set_ylabel("test RMSE")
+    ax.set_title(f"PUMA on ML-100K: {report['users']} users, {report['test_ratings']} test ratings", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(args.png, dpi=120)
+    print(f"wrote {args.png}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("throughput", "pilot", "run"))
+    parser.add_argument("mode", choices=("throughput", "pilot", "run", "plot"))
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the shared CPU: 1).")
     parser.add_argument("--users", type=int, default=100, help="ML-100K users (seeded draw).")
     parser.add_argument("--train", type=int, default=8, help="Most recent training ratings per user (incl. validation).")
@@ -125,9 +155,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="pilot: seed of the user draw.")
     parser.add_argument("--source-prompts", default="", help="prompts.pt of an earlier run (skip stage 1).")
     parser.add_argument("--output-dir", default="runs/bench/puma", help="Run folder.")
+    parser.add_argument("--report", default="runs/bench/puma/report.json", help="plot: the run's report.json.")
+    parser.add_argument("--png", default="examples/results/puma/puma.png", help="plot: the figure written.")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    {"throughput": throughput, "pilot": pilot, "run": run}[args.mode](args)
+    {"throughput": throughput, "pilot": pilot, "run": run, "plot": plot}[args.mode](args)
 
 
 if __name__ == "__main__":
