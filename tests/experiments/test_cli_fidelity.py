@@ -42,6 +42,7 @@ def test_the_report_folder_holds_json_csv_plots_config_and_manifest(tmp_path, ca
     names = sorted(path.name for path in out.iterdir())
     assert names == [
         "config.json",
+        "discrimination.png",
         "fidelity.json",
         "leaderboard.csv",
         "manifest.json",
