@@ -5,6 +5,8 @@ the LLM's P(yes) for "would you watch j?" (one forward pass, `LLMUserModel`):
 
     choice_rj   = m_r * softmax_j( log p_rj + w * logit y_rj )   (m_r = sum_j p_rj)
     interest_r  = sigmoid( logit q_r + w * logit y_r )          (q_r: learned interest)
+    list_rj     = sigmoid( logit l_rj + w * logit y_rj )        (l_rj: the learned model's pick
+                  of j in the list shown; its alone answer when it has no list method)
     rating      = the learned model's (the LLM adds words, not ratings)
 
 m_r keeps the learned model's outside-option mass ("none of these"): the LLM reweights
@@ -33,7 +35,7 @@ from recagora.item_space.fidelity.heldout import (
     with_positive,
 )
 from recagora.item_space.types import Split
-from recagora.item_space.user_model import UserModel
+from recagora.item_space.user_model import ListUserModel, UserModel
 
 # Probabilities are clipped away from 0 and 1 so a certain answer gives a finite logit.
 EPS = 1e-6
@@ -98,6 +100,21 @@ class HybridUserModel:
             return learned.astype(np.float64)
         yes = self.llm.interest_probabilities(users, histories, items)
         return expit(_logit(learned) + self.config.weight * _logit(yes))
+
+    def list_interest_probabilities(
+        self, users: Sequence[int], histories: Sequence[Sequence[int]], lists: np.ndarray
+    ) -> np.ndarray:
+        lists = np.asarray(lists, np.int64)
+        if isinstance(self.learned, ListUserModel):
+            learned = np.asarray(self.learned.list_interest_probabilities(users, histories, lists))
+        else:  # the fidelity suite's fallback: each item asked alone
+            width = lists.shape[1]
+            rows = [h for h in histories for _ in range(width)]
+            flat = self.learned.interest_probabilities(np.repeat(users, width), rows, lists.reshape(-1))
+            learned = np.asarray(flat).reshape(lists.shape)
+        if self.config.weight == 0:
+            return learned.astype(np.float64)
+        return expit(_logit(learned) + self.config.weight * _logit(self.llm_yes(users, histories, lists)))
 
     def rating_probabilities(
         self,

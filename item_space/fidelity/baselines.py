@@ -6,7 +6,9 @@
 - `PopularityUserModel`: picks a candidate with probability proportional to its training
   count + 1 (the +1 keeps never-seen items possible); says yes when the item is above the
   median of training popularity (interest = the item's mid-rank percentile among all
-  catalog items, so exactly half the catalog is >= 0.5); rates with the item's training
+  catalog items, so exactly half the catalog is >= 0.5); shown a list, picks one of its
+  items in proportion to training count + 1, as it chooses (so at 1:1 it says yes to the
+  more popular item); rates with the item's training
   rating histogram smoothed towards the global one (a Dirichlet prior of PRIOR_RATINGS
   pseudo-ratings), the usual item-mean baseline given as a distribution.
 Both are fitted on the TRAINING interactions of the split they are built from.
@@ -74,6 +76,12 @@ class PopularityUserModel:
         self, users: Sequence[int], histories: Sequence[Sequence[int]], items: np.ndarray
     ) -> np.ndarray:
         return self.percentile[np.asarray(items, np.int64)]
+
+    def list_interest_probabilities(
+        self, users: Sequence[int], histories: Sequence[Sequence[int]], lists: np.ndarray
+    ) -> np.ndarray:
+        # Compares what is shown: a list protocol credits any model that can rank, this one too.
+        return self.choice_probabilities(users, histories, lists)
 
     def rating_probabilities(
         self, users: Sequence[int], histories: Sequence[Sequence[int]], items, levels

@@ -68,12 +68,25 @@ def test_lists_hold_the_held_out_item_and_the_first_m_never_seen_items_in_a_seed
 def test_a_model_without_a_list_method_gets_its_alone_answers(ml100k):
     dataset, split = ml100k
     report = run_suite(dataset, split, {}, FAST)
-    for name in ("random", "popularity"):
-        asked = report["discrimination"][name]
-        assert asked["list_answers"] == "each item alone (no list method)"
-        for ratio, alone in asked["alone"].items():
-            assert asked["list"][ratio] == pytest.approx(alone)
-    assert not isinstance(PopularityUserModel(split, len(dataset.catalog)), ListUserModel)
+    asked = report["discrimination"]["random"]  # a fresh coin per call: only a reuse is equal
+    assert not isinstance(RandomUserModel(0), ListUserModel)
+    assert asked["list_answers"] == "each item alone (no list method)"
+    for ratio, alone in asked["alone"].items():
+        assert asked["list"][ratio] == pytest.approx(alone)
+
+
+def test_popularity_shown_a_pair_says_yes_to_the_more_popular_item(ml100k):
+    dataset, split = ml100k
+    heldout, protocols = _protocols(ml100k)
+    popularity = PopularityUserModel(split, len(dataset.catalog))
+    shown = protocols.shown(1)
+    picks = popularity.list_interest_probabilities(heldout.users, heldout.histories, shown) >= 0.5
+    counts = popularity.counts[shown]
+    np.testing.assert_array_equal(picks, counts >= counts[:, ::-1])  # a tie (both 0.5) is a yes to both
+    report = run_suite(dataset, split, {}, FAST)
+    positives = protocols.lists[1][1]
+    right = (picks[np.arange(len(picks)), positives]).mean()
+    assert report["discrimination"]["popularity"]["list"]["1:1"]["recall"] == pytest.approx(right)
 
 
 def test_a_list_model_is_scored_on_the_lists_it_was_shown(ml100k):
