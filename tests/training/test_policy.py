@@ -177,3 +177,25 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path, capsys):
     error = capsys.readouterr().err
     assert code == 2 and message in error and "Traceback" not in error
     assert not (tmp_path / "checkpoint").exists()
+
+
+def test_a_policy_ranks_with_the_torch_threads_it_was_loaded_with(trained_run, small_world):
+    """MiniLM's embedder sets 2 process-wide threads mid-episode; ranking keeps its own."""
+    import torch
+
+    catalog, _ = small_world
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        policy = GenerativeRecommender.load(trained_run, catalog)
+        before = policy.rank([[1, 2], [3]], 3)
+        seen = []
+        advance = policy.backbone.advance
+        policy.backbone.advance = lambda *a: seen.append(torch.get_num_threads()) or advance(*a)
+        torch.set_num_threads(2)  # what another library does later in the process
+        after = policy.rank([[1, 2], [3]], 3)
+        assert seen and set(seen) == {1} and torch.get_num_threads() == 2  # restored
+        np.testing.assert_array_equal(before[0], after[0])
+        np.testing.assert_array_equal(before[1], after[1])
+    finally:
+        torch.set_num_threads(previous)
