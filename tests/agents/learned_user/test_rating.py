@@ -77,3 +77,18 @@ def test_the_sparse_loss_is_the_gathered_loss_with_the_same_gradients(l2):
     for got, want in zip(torch.autograd.grad(sparse, params), torch.autograd.grad(plain, params), strict=True):
         torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-5)
     assert sparse.item() == pytest.approx(plain.item(), rel=1e-6)
+
+
+def test_rows_sharing_a_history_object_score_as_rows_with_copies():
+    torch.manual_seed(0)
+    model = rating.OrdinalSVDpp(n_users=3, n_items=10, n_levels=5, dim=4)
+    for table in (model.user, model.item, model.implicit, model.user_bias, model.item_bias):
+        torch.nn.init.normal_(table.weight, std=0.5)
+    head = rating.RatingHead(model.eval(), {"a": 0, "b": 1, "c": 2}, np.arange(1.0, 6.0), {})
+    shared = [[1, 2, 3], (4,), []]
+    keys, rows = ["a", "b", "a", "c", None, "b"], [0, 1, 0, 2, 0, 1]
+    items = np.array([5, 6, 7, 8, 9, 0])
+    once = head.probabilities(keys, [shared[r] for r in rows], items)
+    copies = head.probabilities(keys, [list(shared[r]) for r in rows], items)
+    np.testing.assert_array_equal(once, copies)
+    assert not np.allclose(once[0], once[2])  # same user and history, other item
