@@ -7,9 +7,8 @@ continue on the same batches at the SFT learning rate; BoN (tau 0) and BLADE (ta
 list-reward GRPO steps at --rl-learning-rate. All share one tiny-GPT shape. Offline:
 HR@5/10, NDCG@5/10, DGU/MGU, ILD (item-space vectors), coverage and invalid generations on
 one seeded test subset, and paired tests pooled over seeds (exact McNemar on hit@10,
-Wilcoxon signed-rank on per-sample NDCG@10). Then each policy of the first seed is served
-as TriRec's recommender (`--recommender`) for a 5-round episode with the default user
-agent (learned) and surrogate items, and the per-round metrics are kept.
+Wilcoxon signed-rank on per-sample NDCG@10). Serving each policy of the first seed as
+TriRec's recommender is examples/policy_trirec.py (per-round metrics, paired over users).
 
 The committed figures (examples/results/policy_comparison/) came from:
 
@@ -49,12 +48,7 @@ def main() -> None:
         _figure(merged, Path(args.out) / "offline.png")
         return
     out = Path(args.out)
-    if args.trirec_only:  # the episodes of runs trained earlier, added to their results
-        results = json.loads((out / "results.json").read_text())
-        for name in args.datasets:
-            _episodes(results, name, out, args)
-        return
-    results = {"settings": vars(args), "offline": {}, "paired": {}, "ranks": {}, "trirec": {}}
+    results = {"settings": vars(args), "offline": {}, "paired": {}, "ranks": {}}
     for name in args.datasets:
         dataset = load_dataset(name)
         split = dataset.split("auto")
@@ -71,28 +65,18 @@ def main() -> None:
         results["offline"][name] = rows
         results["paired"][name] = _paired(hits)
         results["ranks"][name] = {p: [_sparse(r) for r in hits[p]] for p in EVALUATED}
-        _save(results, out)  # the offline part is kept even if an episode is cut short
-        _episodes(results, name, out, args)
+        _save(results, out)
     _print(results)
     _figure(results, out / "offline.png")
 
 
-def _episodes(results: dict, name: str, out: Path, args) -> None:
-    """A TriRec episode per policy of the first seed, saved after each."""
-    results["trirec"][name] = {}
-    for policy in args.trirec_policies:
-        run = out / name / f"seed{args.seeds[0]}" / policy
-        results["trirec"][name][policy] = _trirec(name, run, out, args)
-        _save(results, out)
-
-
 def _merge(parts: list[dict]) -> dict:
     """One results dict from per-dataset runs (settings kept per dataset)."""
-    merged = {"settings": {}, "offline": {}, "paired": {}, "ranks": {}, "trirec": {}}
+    merged = {"settings": {}, "offline": {}, "paired": {}, "ranks": {}}
     for part in parts:
         for name in part["offline"]:
             merged["settings"][name] = part["settings"]
-            for key in ("offline", "paired", "ranks", "trirec"):
+            for key in ("offline", "paired", "ranks"):
                 merged[key][name] = part.get(key, {}).get(name, {})
     return merged
 
@@ -256,33 +240,12 @@ def _paired_at(x: np.ndarray, y: np.ndarray, k: int) -> dict:
     }
 
 
-def _trirec(dataset: str, run: Path, out: Path, args) -> list[dict]:
-    """Per-round metrics of a TriRec episode with `run` as the platform's recommender."""
-    from recagora.experiments.cli.main import main as cli
-
-    runs_dir = out / "trirec" / dataset / run.name
-    argv = ["run", "trirec", "--dataset", dataset, "--recommender", str(run), "--quiet"]
-    argv += ["--agents", "item=surrogate", "--llm", "fake:", "--users", str(args.users)]
-    argv += ["--rounds", "5", "--seed", "0", "--runs-dir", str(runs_dir)]
-    started, cpu = time.perf_counter(), time.process_time()
-    if cli(argv) != 0:
-        return [{"error": "trirec run failed"}]
-    folder = max(runs_dir.iterdir(), key=lambda p: p.stat().st_mtime)
-    frame = pd.read_parquet(folder / "metrics.parquet")
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    print(f"trirec {dataset} {run.name}: {wall:.0f} s wall, {cpu:.0f} s CPU", flush=True)
-    return frame.select_dtypes("number").to_dict(orient="records")
-
-
 def _print(results: dict) -> None:
     for name, rows in results["offline"].items():
         frame = pd.DataFrame(rows).groupby("policy")[list(OFFLINE)].agg(["mean", "std"])
         print(f"\n{name}: offline, mean (std) over seeds")
         print(frame.round(4).to_string())
         print(pd.DataFrame(results["paired"][name]).T.to_string())
-        for policy, rounds in results["trirec"].get(name, {}).items():
-            keep = [k for k in rounds[-1] if any(m in k for m in ("ndcg", "gu", "cover", "satis"))]
-            print(policy, "trirec last round:", {k: round(rounds[-1][k], 4) for k in keep})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -305,15 +268,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--layers", type=int, default=2, help="Tiny GPT blocks.")
     parser.add_argument("--width", type=int, default=64, help="Tiny GPT hidden width.")
     parser.add_argument("--test-samples", type=int, default=1000, help="Seeded test subset.")
-    parser.add_argument("--users", type=int, default=8, help="TriRec users.")
-    parser.add_argument(
-        "--trirec-policies", nargs="*", default=list(POLICIES), help="Policies served in TriRec."
-    )
-    parser.add_argument(
-        "--trirec-only",
-        action="store_true",
-        help="Only the TriRec episodes of runs already in --out (added to its results.json).",
-    )
     parser.add_argument(
         "--figure-from",
         nargs="*",
