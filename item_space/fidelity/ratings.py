@@ -15,7 +15,10 @@ and last are u.data's (user 196, movie 242, 3 stars, 881250949; user 12, movie 2
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 import pandas as pd
@@ -102,35 +105,96 @@ def _event(dataset: Dataset, row: int) -> tuple[str, str, float, int]:
 
 
 ModelFactory = Callable[[object], object]
+RngFor = Callable[[str, int], np.random.Generator]
 
 
 def fold_section(
     folds: list[tuple[Interactions, pd.DataFrame]],
     factories: Mapping[str, ModelFactory],
     levels: np.ndarray,
-    rng_for: Callable[[str, int], np.random.Generator],
+    rng_for: RngFor,
     on_step: Callable[[str], None],
+    workers: int = 1,
 ) -> dict:
-    """Per model: each fold's rating scores and their mean (models built per fold's base)."""
-    scores: dict[str, list] = {name: [] for name in factories}
-    for number, (base, test) in enumerate(folds, start=1):
-        split = leave_one_out(base)
-        histories = _histories(base)
-        test = test[test["user"].isin(histories)]
-        users = np.searchsorted(training_user_keys(split), test["user"].to_numpy(str))
-        inputs = (users, [histories[u] for u in test["user"]], test["item"].to_numpy(np.int64))
-        for name, factory in factories.items():
-            on_step(f"ratings u{number}: {name}")
-            probs = factory(split).rating_probabilities(*inputs, levels)
-            if probs is not None:
-                probs = checked_ratings(name, probs, len(test), len(levels))
-                real = test["rating"].to_numpy(np.float64)
-                scores[name].append(
-                    score_ratings(
-                        probs, real, test["user"].to_numpy(), levels, rng_for(name, number)
-                    )
-                )
-    return {name: _fold_summary(per_fold) for name, per_fold in scores.items()}
+    """Per model: each fold's rating scores and their mean (models built per fold's base).
+
+    workers: processes scoring folds at once, forked from this one so the factories need
+        not pickle; 1 (or a platform without fork) = here, one fold after another. The
+        numbers are the same either way: a fold's models and generators depend on it alone.
+        In workers, on_step is called as each fold comes back instead of before each step.
+    """
+    workers = min(workers, len(folds))
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        per_fold = _in_workers(folds, factories, levels, rng_for, on_step, workers)
+    else:
+        per_fold = [
+            _score_fold(fold, number, factories, levels, rng_for, on_step)
+            for number, fold in enumerate(folds, start=1)
+        ]
+    return {
+        name: _fold_summary([fold[name] for fold in per_fold if fold[name] is not None])
+        for name in factories
+    }
+
+
+def _score_fold(fold, number: int, factories, levels, rng_for: RngFor, on_step) -> dict:
+    """name -> fold `number`'s rating scores, or None for a model that does not rate."""
+    base, test = fold
+    split = leave_one_out(base)
+    histories = _histories(base)
+    test = test[test["user"].isin(histories)]
+    users = np.searchsorted(training_user_keys(split), test["user"].to_numpy(str))
+    inputs = (users, [histories[u] for u in test["user"]], test["item"].to_numpy(np.int64))
+    scores = {}
+    for name, factory in factories.items():
+        on_step(f"ratings u{number}: {name}")
+        probs = factory(split).rating_probabilities(*inputs, levels)
+        scores[name] = None
+        if probs is not None:
+            probs = checked_ratings(name, probs, len(test), len(levels))
+            real = test["rating"].to_numpy(np.float64)
+            scores[name] = score_ratings(
+                probs, real, test["user"].to_numpy(), levels, rng_for(name, number)
+            )
+    return scores
+
+
+# What forked fold workers read (set only while a pool runs): forking hands them the
+# factories, closures included, without pickling.
+_FORKED: tuple | None = None
+
+
+def _in_workers(folds, factories, levels, rng_for, on_step, workers: int) -> list[dict]:
+    global _FORKED
+    _FORKED = (folds, factories, levels, rng_for)
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
+            futures = {
+                pool.submit(_forked_fold, number): number for number in range(1, len(folds) + 1)
+            }
+            per_fold = {}
+            for future in as_completed(futures):
+                number = futures[future]
+                per_fold[number] = future.result()
+                for name in factories:
+                    on_step(f"ratings u{number}: {name}")
+    finally:
+        _FORKED = None
+    return [per_fold[number] for number in sorted(per_fold)]
+
+
+def _forked_fold(number: int) -> dict:
+    folds, factories, levels, rng_for = _FORKED
+    return _score_fold(folds[number - 1], number, factories, levels, rng_for, lambda what: None)
+
+
+def _one_thread() -> None:
+    """A forked worker runs torch on one thread: the parent's OpenMP pool does not survive a
+    fork (a parallel region in the child can hang), and the workers already share the cores."""
+    torch = sys.modules.get("torch")  # never imported here: only a model that uses it has
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def _histories(base: Interactions) -> dict[str, tuple[int, ...]]:

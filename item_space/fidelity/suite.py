@@ -91,6 +91,11 @@ class SuiteConfig(BaseModel):
         True,
         description="Also score ratings on ML-100K's official u1..u5 folds (one model build per fold).",
     )
+    fold_workers: int = Field(
+        1,
+        ge=1,
+        description="Processes scoring the u1..u5 folds at once (forked; 1 = one after another here). Same numbers.",
+    )
 
     def checked(self, n_items: int) -> SuiteConfig:
         """This config, or a FidelityError naming the bad field."""
@@ -166,7 +171,12 @@ def run_suite(
         step.total += len(refit) * len(folds)
         started = time.perf_counter()
         report["ratings"]["folds"] = rating_section.fold_section(
-            folds, refit, levels, lambda name, fold: _rng(config, RATINGS, name, fold), step
+            folds,
+            refit,
+            levels,
+            lambda name, fold: _rng(config, RATINGS, name, fold),
+            step,
+            workers=config.fold_workers,
         )
         report["timing"]["u1..u5 folds"] = {"build_and_score_s": time.perf_counter() - started}
     return report

@@ -9,7 +9,14 @@ import pytest
 
 from recagora.item_space.datasets import load_dataset
 from recagora.item_space.fidelity import SuiteConfig, run_suite
-from recagora.item_space.fidelity.ratings import official_folds, rating_levels, sample_levels
+from recagora.item_space.fidelity.baselines import baseline_factories
+from recagora.item_space.fidelity.heldout import FidelityError
+from recagora.item_space.fidelity.ratings import (
+    fold_section,
+    official_folds,
+    rating_levels,
+    sample_levels,
+)
 from recagora.item_space.types import Interactions
 
 # Rows 0, 9 and 19,999 of GroupLens' u1.test .. u5.test as distributed (each sorted by user,
@@ -100,3 +107,35 @@ def test_fold_ratings_of_the_popularity_baseline(ml100k):
     assert 0.98 < folds["mean"]["rmse"] < 1.06
     assert report["ratings"]["folds"]["random"]["mean"]["rmse"] > 1.2
     assert folds["mean"]["jsd"] < 0.01
+
+
+def _fold_run(folds, factories, levels, workers):
+    steps = []
+    rng_for = lambda name, fold: np.random.default_rng([0, len(name), fold])  # noqa: E731
+    return fold_section(folds, factories, levels, rng_for, steps.append, workers=workers), steps
+
+
+def test_fold_workers_give_the_serial_scores_and_steps(ml100k, folds):
+    levels = rating_levels(ml100k)
+    built_here = []
+
+    def popularity(split):
+        built_here.append(split)  # a forked worker appends to its own copy
+        return baseline_factories(len(ml100k.catalog), 0)["popularity"](split)
+
+    factories = {"popularity": popularity, "random": baseline_factories(1, 0)["random"]}
+    serial, serial_steps = _fold_run(folds[:3], factories, levels, workers=1)
+    assert len(built_here) == 3
+    forked, forked_steps = _fold_run(folds[:3], factories, levels, workers=2)
+    assert len(built_here) == 3  # every fold model was built in a worker
+    assert forked == serial  # same floats, same fold order
+    assert sorted(forked_steps) == sorted(serial_steps) and len(serial_steps) == 6
+
+
+def test_a_bad_rating_answer_in_a_worker_is_the_same_one_line_error(ml100k, folds):
+    class Short:
+        def rating_probabilities(self, users, histories, items, levels):
+            return np.full((3, len(levels)), 0.2)  # 3 rows for 20,000 events
+
+    with pytest.raises(FidelityError, match="user model 'short'"):
+        _fold_run(folds[:2], {"short": lambda split: Short()}, rating_levels(ml100k), workers=2)
