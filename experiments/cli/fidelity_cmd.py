@@ -80,6 +80,11 @@ def fidelity(
         "--folds/--no-folds",
         help="Score ratings on ML-100K's u1..u5 folds too (one model fit per fold).",
     ),
+    fold_workers: int = typer.Option(
+        2,
+        "--fold-workers",
+        help="Processes scoring the u1..u5 folds at once (the numbers do not depend on it; 1 = here).",
+    ),
 ) -> None:
     """Score simulated users against held-out real behaviour; write a report folder."""
     from recagora.experiments.fidelity_wiring import check_llm_option, parse_user_models
@@ -90,8 +95,15 @@ def fidelity(
     _check_split(split)
     if users is not None and users < 1:
         raise ConfigError(f"--users {users} must be >= 1 (leave it out for every user)")
+    if fold_workers < 1:
+        raise ConfigError(f"--fold-workers {fold_workers} must be >= 1")
     config = SuiteConfig(
-        users=users, seed=seed, ks=_ints(ks, "--k"), ratios=_ints(ratios, "--ratios"), folds=folds
+        users=users,
+        seed=seed,
+        ks=_ints(ks, "--k"),
+        ratios=_ints(ratios, "--ratios"),
+        folds=folds,
+        fold_workers=fold_workers,
     )
     if out is not None:
         check_output_dir(out, "--out")

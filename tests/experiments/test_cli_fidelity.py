@@ -101,6 +101,7 @@ def test_default_folder_is_runs_fidelity_dataset_seed(tmp_path, monkeypatch, cap
             "--users 5000: dataset 'ml-100k' has 943 users",
         ),
         (["--agents", "user=random", "--users", "0"], "--users 0 must be >= 1"),
+        (["--agents", "user=random", "--fold-workers", "0"], "--fold-workers 0 must be >= 1"),
         (
             ["--agents", "user=random", "--k", "2000"],
             "K=2000 is larger than the catalog (1682 items)",
