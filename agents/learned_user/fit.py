@@ -4,7 +4,7 @@ Two sides, each fitted on first use (the test split is never read):
   choice: 1. the SASRec encoder on `split.train_interactions`, epochs chosen on `split.valid`;
           2. EASE on the training events, lambda chosen on the calibration samples: a seeded
              subset of `split.valid` with the suite's gap (`calibration_samples`);
-          3. w and the outside option on the calibration samples;
+          3. w, its slate context (`context.py`) and the outside option on the calibration samples;
           4. the interest head on the same samples (seconds: refitted after every load);
           5. the list head (`list_choice.py`) on validation lists of the same samples (seconds);
   rating: the ordinal SVD++ on the training ratings, when the training events carry any.
@@ -26,13 +26,18 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recagora.agents.learned_user.context import (
+    SlateContext,
+    choose_l2,
+    context_utilities,
+    fit_context_logit,
+)
 from recagora.agents.learned_user.itemitem import ease_scores, fit_ease
 from recagora.agents.learned_user.list_choice import fit_validation_list_head
 from recagora.agents.learned_user.model import (
     ChoicePart,
     LearnedUserConfig,
     LearnedUserModel,
-    fit_conditional_logit,
     fit_logistic,
     fused_features,
     interest_design,
@@ -47,7 +52,7 @@ from recagora.item_space.embedding import cache_dir
 from recagora.item_space.fidelity.heldout import sample_negatives
 from recagora.item_space.types import Interactions, Sample, Split
 
-FIT_VERSION = "learned-user-4"
+FIT_VERSION = "learned-user-5"  # 5: the slate context of w
 EASE_PROBE = 2000  # calibration samples that pick the EASE lambda
 
 
@@ -143,10 +148,11 @@ def _fit_choice(
         samples, seen = calibration_samples(split.valid, config, seed)
         item_item, ease_log = _fit_item_item(split.train_interactions, len(facts), samples, config)
         status("learned user: choice head", config.train.max_epochs + 1)
-        weights, outside = _fit_heads(facts, encoder, item_item, samples, seen, config, seed)
+        weights, outside, context, context_log = _fit_heads(facts, encoder, item_item, samples, seen, config, seed)
     log = {"encoder": encoder_log, "item_item": ease_log, "weights": weights.round(4).tolist(),
-           "outside_utility": round(outside, 4), "fit_seconds": round(time.monotonic() - start, 1)}
-    return ChoicePart(encoder, weights, outside, None, log, item_item)
+           "context": context_log, "outside_utility": round(outside, 4),
+           "fit_seconds": round(time.monotonic() - start, 1)}
+    return ChoicePart(encoder, weights, outside, None, log, item_item, context=context)
 
 
 @contextmanager
@@ -203,7 +209,8 @@ def _fit_item_item(events: Interactions, n_items: int, samples: list[Sample], co
 
 
 def _fit_heads(facts, encoder, item_item, samples: list[Sample], seen, config: LearnedUserConfig, seed: int):
-    """w (conditional logit on the calibration choice sets) and the outside utility."""
+    """w and its slate context (`context.py`) on the calibration choice sets, the L2 of the
+    context chosen by cross-validation on them; the outside utility; a log of the choice."""
     rng = np.random.default_rng(seed + 1)
     targets = np.array([s.target for s in samples], np.int64)
     popular = rng.random(len(samples)) < config.popular_share
@@ -211,9 +218,11 @@ def _fit_heads(facts, encoder, item_item, samples: list[Sample], seen, config: L
     by_count = sample_negatives(facts.popularity + 1.0, seen, config.n_negatives, rng, "calibration")
     sets = np.column_stack([targets, np.where(popular[:, None], by_count, uniform)])
     x, _ = fused_features(facts, encoder, [s.history for s in samples], sets, item_item=item_item)
-    weights = fit_conditional_logit(x)
-    outside = float(np.quantile((x[~popular, 1:] @ weights), config.outside_quantile))
-    return weights, outside
+    l2, scores = choose_l2(x, config.context_l2, seed + 3)
+    weights, context = fit_context_logit(x, l2)
+    # the utilities of the uniform sets' random items, each in its own slate's context
+    outside = float(np.quantile(context_utilities(x, weights, context)[~popular, 1:], config.outside_quantile))
+    return weights, outside, context, {"l2": l2, "cross_validated_ll": scores}
 
 
 def _fit_interest(facts: ItemFacts, part: ChoicePart, samples: list[Sample], seen, seed: int) -> np.ndarray:
@@ -244,8 +253,9 @@ def _fit_rating(split: Split, n_items: int, config: LearnedUserConfig, seed: int
 
 def _save_choice(part: ChoicePart) -> dict:
     item_item = None if part.item_item is None else part.item_item.astype(np.float16)
+    context = None if part.context is None else dataclasses.asdict(part.context)
     return {"encoder": part.encoder.state_dict(), "weights": part.weights, "outside": part.outside_utility,
-            "log": part.log, "item_item": item_item}
+            "log": part.log, "item_item": item_item, "context": context}
 
 
 def _load_choice(payload: dict, facts: ItemFacts, config: LearnedUserConfig) -> ChoicePart:
@@ -253,7 +263,10 @@ def _load_choice(payload: dict, facts: ItemFacts, config: LearnedUserConfig) -> 
     encoder.load_state_dict(payload["encoder"])
     item_item = payload.get("item_item")
     item_item = None if item_item is None else item_item.astype(np.float32)
-    return ChoicePart(encoder.eval(), payload["weights"], payload["outside"], None, payload["log"], item_item)
+    context = payload.get("context")
+    context = None if context is None else SlateContext(**context)
+    return ChoicePart(encoder.eval(), payload["weights"], payload["outside"], None, payload["log"], item_item,
+                      context=context)
 
 
 def _save_rating(head: RatingHead | None) -> dict | None:

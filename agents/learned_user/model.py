@@ -15,15 +15,17 @@ Utility of item i for a user with history H (oldest first, TRAINING items only):
 - w: a conditional logit (McFadden, 1974) fitted on the VALIDATION next items against
   sampled alternatives, half drawn uniformly (a uniform subset keeps the logit consistent:
   McFadden, 1978), half by training popularity (the sets a platform shows), so its scale
-  is the fitted temperature, calibrated on both kinds of slate, and the features are
-  stacked on data the encoder was not trained on.
+  is the fitted temperature, and the features are stacked on data the encoder was not
+  trained on. The weights move with the slate (`context.py`, the linear context logit of
+  Tomlinson & Benson, 2021): w(S) = w + A (mean of the slate's features - c), because one
+  w was too confident on popularity slates and too timid on uniform ones.
 - Calibration mirrors the suite's gap: the fidelity suite asks for the test item, which
   lies TWO steps after the training history (the validation item is between), so w, the
   outside option and the interest head are fitted on validation targets from the history
   with its last `calibration_gap - 1` items dropped (never drawn as negatives: seen).
   Calibrated one step ahead instead, the model was overconfident two steps ahead.
 
-Choice among K candidates: P(j) = exp(U_j) / (sum_k exp(U_k) + exp(U_0)), with an outside
+Choice among K candidates S: P(j) = exp(U_j) / (sum_k exp(U_k) + exp(U_0)), U_j = x_j . w(S), with an outside
 option U_0 = the `outside_quantile` of the utilities of random validation items (a slate
 must beat most random items to be consumed; as v0). Interest ("would you watch i?",
 Agent4Rec's yes/no): sigmoid(a . x(H, i) + b . log rank(H, i) + c), x the six fused
@@ -47,6 +49,7 @@ import numpy as np
 import scipy.optimize
 import torch
 
+from recagora.agents.learned_user.context import SlateContext, context_utilities
 from recagora.agents.learned_user.itemitem import ItemItemConfig, ease_scores
 from recagora.agents.learned_user.network import EncoderConfig, SequenceEncoder, final_states
 from recagora.agents.learned_user.rating import RatingConfig, RatingHead
@@ -74,13 +77,15 @@ class LearnedUserConfig:
     outside_quantile: float = field(default=0.9, metadata={"help": "Share of random items whose utility lies below the outside option."})
     item_item: ItemItemConfig = field(default_factory=ItemItemConfig, metadata={"help": "EASE item-item signal."})
     calibration_gap: int = field(default=2, metadata={"help": "Steps from a calibration history's end to its target (the suite's test item is 2 after the training history)."})
+    context_l2: tuple[float, ...] = field(default=(1e-4, 1e-3, 1e-2, 1e-1), metadata={"help": "L2 grid of the slate-context matrix A (`context.py`), chosen by 2-fold cross-validation on the validation sets."})
     popular_share: float = field(default=0.5, metadata={"help": "Share of validation choice sets whose alternatives are drawn by training popularity (the rest uniformly)."})
     threads: int = field(default=1, metadata={"help": "torch CPU threads while fitting (more than the free cores makes OpenMP spin: 1 on a shared machine)."})
 
 
 @dataclass
 class ChoicePart:
-    """The fitted choice side: encoder, w over FUSED, outside utility, interest head, fit log."""
+    """The fitted choice side: encoder, w over FUSED, outside utility, interest head, fit log,
+    EASE B, list head and the slate context of w."""
 
     encoder: SequenceEncoder
     weights: np.ndarray  # (6,) over FUSED
@@ -89,6 +94,7 @@ class ChoicePart:
     log: dict
     item_item: np.ndarray | None = None  # (N, N) EASE B (`itemitem.py`)
     list_head: Any = None  # `list_choice.ListHead`, fitted on validation lists after the interest head
+    context: SlateContext | None = None  # w's shift with the slate (`context.py`); None = one w
 
 
 @dataclass
@@ -133,7 +139,7 @@ class LearnedUserModel:
         part = self.choice
         x, _ = fused_features(self.facts, part.encoder, histories, candidates, users, promotions,
                               promotion_weight, item_item=part.item_item)
-        return x @ part.weights
+        return context_utilities(x, part.weights, part.context)
 
     def fit_summary(self) -> dict:
         """What the choice fit chose (for the fidelity report): encoder epochs, EASE lambda, w, list head."""
@@ -144,6 +150,7 @@ class LearnedUserModel:
             "item_item_lambda": log.get("item_item", {}).get("lambda"),
             "utility_weights": dict(zip(FUSED, np.asarray(self.choice.weights).round(4).tolist(), strict=True)),
             "outside_utility": round(float(self.outside_utility), 4),
+            "context_l2": log.get("context", {}).get("l2"),
             "list_head": None if self.choice.list_head is None else self.choice.list_head.as_dict(),
         }
 
@@ -231,21 +238,6 @@ def interest_design(x: np.ndarray, log_rank: np.ndarray) -> np.ndarray:
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
-
-
-def fit_conditional_logit(x: np.ndarray, l2: float = 1e-4) -> np.ndarray:
-    """(F,) w maximising the mean log-likelihood of column 0 of (S, J, F) features under softmax(x w)."""
-
-    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
-        logits = x @ w
-        logits -= logits.max(axis=1, keepdims=True)
-        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        grad = np.einsum("sj,sjf->f", np.exp(log_p), x) / len(x) - x[:, 0].mean(axis=0)
-        return float(-log_p[:, 0].mean() + l2 * w @ w), grad + 2 * l2 * w
-
-    start = np.zeros(x.shape[-1])
-    start[0] = 1.0
-    return scipy.optimize.minimize(objective, start, jac=True, method="L-BFGS-B").x
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-4) -> np.ndarray:
