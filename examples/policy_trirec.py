@@ -158,7 +158,9 @@ def _paired(users: dict[str, pd.DataFrame]) -> dict[str, dict]:
     means = {p: f.groupby("user")[list(PER_USER)].mean() for p, f in users.items()}
     out = {}
     for a, b in itertools.combinations(means, 2):
-        both = means[a].join(means[b], how="inner", lsuffix="_a", rsuffix="_b")
+        both = pd.merge(
+            means[a], means[b], left_index=True, right_index=True, suffixes=("_a", "_b")
+        )
         row = {"users": len(both)}
         for metric in PER_USER:
             x, y = both[f"{metric}_a"].to_numpy(), both[f"{metric}_b"].to_numpy()
