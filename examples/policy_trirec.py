@@ -36,8 +36,14 @@ PER_USER = ("ndcg@5", "stage1_ndcg@5")
 
 
 def main() -> None:
-    args = _parser().parse_args()
+    parser = _parser()
+    args = parser.parse_args()
     out = Path(args.out)
+    if args.figure_from:  # only draw the per-round figure of finished results files
+        _figure({Path(p).stem: json.loads(Path(p).read_text()) for p in args.figure_from}, out)
+        return
+    if not args.dataset or not args.runs:
+        parser.error("an episode needs --dataset and --runs")
     results = json.loads(out.read_text()) if out.is_file() else {}
     results.setdefault("settings", {}).update({k: str(v) for k, v in vars(args).items()})
     targets = _targets(args.dataset)
@@ -170,6 +176,29 @@ def _paired(users: dict[str, pd.DataFrame]) -> dict[str, dict]:
     return out
 
 
+def _figure(results: dict[str, dict], path: Path) -> None:
+    """Per-round NDCG@5, stage-1 NDCG@5, DGU and coverage of every policy, one row per file."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = ("ndcg@5", "stage1_ndcg@5", "dgu", "coverage")
+    fig, axes = plt.subplots(len(results), len(metrics), figsize=(14, 3.2 * len(results)))
+    for row, (name, result) in enumerate(results.items()):
+        for col, metric in enumerate(metrics):
+            ax = axes[row][col] if len(results) > 1 else axes[col]
+            for policy, rounds in result["rounds"].items():
+                frame = pd.DataFrame(rounds)
+                ax.plot(frame["round"], frame[metric], marker="o", label=policy)
+            ax.set(title=f"{name}: {metric}", xlabel="round")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 def _save(results: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, default=float))
@@ -184,9 +213,15 @@ def _print(results: dict) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", required=True, help="video-games or cds-vinyl.")
-    parser.add_argument("--runs", required=True, help="Folder holding one run per policy.")
+    parser.add_argument("--dataset", default="", help="video-games or cds-vinyl.")
+    parser.add_argument("--runs", default="", help="Folder holding one run per policy.")
     parser.add_argument("--out", required=True, help="Results JSON (resumed if it exists).")
+    parser.add_argument(
+        "--figure-from",
+        nargs="*",
+        default=[],
+        help="Only draw these results files into --out (PNG).",
+    )
     parser.add_argument(
         "--policies", nargs="+", default=[*POLICIES, *REFERENCES], help="Served, in order."
     )
