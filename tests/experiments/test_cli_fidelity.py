@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import pytest
@@ -209,3 +210,12 @@ def test_random_loo_is_named_in_the_header_config_and_title(tmp_path, capsys):
     assert (chronological["split"], chronological["split_seed"]) == ("loo", None)
     # other held-out items: the popularity baseline does not score the same
     assert chronological["choice"] != report["choice"]
+
+
+def test_the_command_asks_torch_for_huge_pages_unless_told_otherwise(monkeypatch, capsys):
+    monkeypatch.delenv("THP_MEM_ALLOC_ENABLE", raising=False)
+    assert main(["fidelity", "--dataset", "ml-100k", "--agents", "user=nobody"]) == 2
+    assert os.environ["THP_MEM_ALLOC_ENABLE"] == "1"
+    monkeypatch.setenv("THP_MEM_ALLOC_ENABLE", "0")
+    assert main(["fidelity", "--dataset", "ml-100k", "--agents", "user=nobody"]) == 2
+    assert os.environ["THP_MEM_ALLOC_ENABLE"] == "0"
