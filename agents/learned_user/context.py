@@ -15,7 +15,7 @@ w and A maximise the likelihood of the validation choices (both kinds of set), c
 mean of m over those sets and [low, high] its range there: a slate beyond it (a
 recommender's top items, say) is read as the nearest calibrated context, never
 extrapolated. The L2 penalty on A is chosen by 2-fold cross-validation over the
-validation sets; A = 0 is the plain conditional logit (McFadden, 1974).
+validation targets; A = 0 is the plain conditional logit (McFadden, 1974).
 """
 
 from __future__ import annotations
@@ -83,10 +83,13 @@ def mean_log_likelihood(x: np.ndarray, weights: np.ndarray, context: SlateContex
     return float((u[:, 0] - np.log(np.exp(u).sum(axis=1))).mean())
 
 
-def choose_l2(x: np.ndarray, grid: Sequence[float], seed: int) -> tuple[float, dict]:
-    """The l2 of `grid` with the best 2-fold cross-validated log-likelihood (sets split at
-    random, seeded), and a log {l2: held-out log-likelihood}."""
-    first = np.random.default_rng(seed).permutation(len(x)) % 2 == 0
+def choose_l2(x: np.ndarray, grid: Sequence[float], seed: int, groups: np.ndarray | None = None) -> tuple[float, dict]:
+    """The l2 of `grid` with the best 2-fold cross-validated log-likelihood, and a log
+    {l2: held-out log-likelihood}. groups: (S,) ids of the sets, a group never split across
+    the folds (sets sharing a chosen item); None = every set its own. Folds drawn seeded."""
+    groups = np.arange(len(x)) if groups is None else np.asarray(groups)
+    ids, inverse = np.unique(groups, return_inverse=True)
+    first = (np.random.default_rng(seed).permutation(len(ids)) % 2 == 0)[inverse]
     scores = {}
     for l2 in grid:
         held = [mean_log_likelihood(x[~part], *fit_context_logit(x[part], l2)) * (~part).sum()

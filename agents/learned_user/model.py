@@ -13,8 +13,9 @@ Utility of item i for a user with history H (oldest first, TRAINING items only):
 - e(H, i): the EASE item-item score of i given the whole history (`itemitem.py`, lambda
   chosen on validation): co-occurrence over all of H where the encoder weighs recent items;
 - w: a conditional logit (McFadden, 1974) fitted on the VALIDATION next items against
-  sampled alternatives, half drawn uniformly (a uniform subset keeps the logit consistent:
-  McFadden, 1978), half by training popularity (the sets a platform shows), so its scale
+  sampled alternatives, each target once among items drawn uniformly (a uniform subset
+  keeps the logit consistent: McFadden, 1978) and once among items drawn by training
+  popularity (the sets a platform shows), so its scale
   is the fitted temperature, and the features are stacked on data the encoder was not
   trained on. The weights move with the slate (`context.py`, the linear context logit of
   Tomlinson & Benson, 2021): w(S) = w + A (mean of the slate's features - c), because one
@@ -78,7 +79,6 @@ class LearnedUserConfig:
     item_item: ItemItemConfig = field(default_factory=ItemItemConfig, metadata={"help": "EASE item-item signal."})
     calibration_gap: int = field(default=2, metadata={"help": "Steps from a calibration history's end to its target (the suite's test item is 2 after the training history)."})
     context_l2: tuple[float, ...] = field(default=(1e-4, 1e-3, 1e-2, 1e-1), metadata={"help": "L2 grid of the slate-context matrix A (`context.py`), chosen by 2-fold cross-validation on the validation sets."})
-    popular_share: float = field(default=0.5, metadata={"help": "Share of validation choice sets whose alternatives are drawn by training popularity (the rest uniformly)."})
     threads: int = field(default=1, metadata={"help": "torch CPU threads while fitting (more than the free cores makes OpenMP spin: 1 on a shared machine)."})
 
 

@@ -76,3 +76,12 @@ def test_the_l2_is_chosen_by_cross_validation():
     flat = rng.normal(size=(300, 10, 2))  # the chosen column is random: no signal at all
     chosen, _ = choose_l2(flat, (1e-4, 1e3), seed=0)
     assert chosen == 1e3
+
+
+def test_sets_of_one_target_stay_in_one_fold():
+    """Pure-noise choices, each set twice: split across the folds, the copies reward fitting
+    the noise (the smallest l2 wins); kept together (groups), the largest wins as it should."""
+    flat = np.random.default_rng(0).normal(size=(60, 10, 6))
+    twice = np.concatenate([flat, flat])
+    assert choose_l2(twice, (1e-4, 1e3), seed=0)[0] == 1e-4
+    assert choose_l2(twice, (1e-4, 1e3), seed=0, groups=np.tile(np.arange(60), 2))[0] == 1e3
