@@ -1,6 +1,6 @@
 """PUMA on ML-100K: stage-1 prompts on SmolLM2, migration to Gemma-3-270M vs retraining.
 
-Four modes, each single-threaded unless --threads says otherwise:
+Five modes, each single-threaded unless --threads says otherwise:
 
     # training passes per second on each backbone (first epoch fills the prefix cache)
     .venv/bin/python benchmarks/puma_bench.py throughput [--batch 16]
@@ -8,6 +8,8 @@ Four modes, each single-threaded unless --threads says otherwise:
     .venv/bin/python benchmarks/puma_bench.py pilot --users 30 --lrs 0.005,0.02
     # the run: `recagora train puma` with these sizes, then the report's table
     .venv/bin/python benchmarks/puma_bench.py run --users 100 --train 8 --test 10 --budget 20 --seeds 3
+    # larger migration budgets from a finished run's prompts (stage 1 and retraining reused)
+    .venv/bin/python benchmarks/puma_bench.py sweep --from-run RUN --budgets 40,80 --output-dir RUN/sweep
     # the figure of a run's report
     .venv/bin/python benchmarks/puma_bench.py plot --report RUN/report.json --png examples/results/puma/puma.png
 
@@ -104,6 +106,51 @@ def run(args) -> None:
           f"report {Path(args.output_dir) / 'report.json'}")
 
 
+def sweep(args) -> None:
+    """Migration budgets A -> B from a finished run's prompts (stage 1 and retraining reused).
+
+    Same users and splits as the run (same seed and sizes); each budget's group and random
+    selections are paired against the run's retraining predictions (predictions.csv).
+    """
+    import pandas as pd
+
+    from recagora.item_space.datasets import load_dataset
+    from recagora.training.puma import run as puma_run
+    from recagora.training.puma.config import PumaConfig
+    from recagora.training.puma.data import load_ratings
+    from recagora.training.puma.model import RatingLM
+    from recagora.training.puma.selection import random_users, select_users
+    from recagora.training.puma.stats import paired_rmse_difference
+    from recagora.training.soft_tokens import load_frozen_lm
+
+    folder = Path(args.from_run)
+    cfg = PumaConfig(**{**json.loads((folder / "report.json").read_text())["config"], "output_dir": args.output_dir})
+    data = load_ratings(load_dataset("ml-100k"), cfg.n_users, cfg.max_train_per_user, cfg.max_test_per_user,
+                        cfg.test_share, np.random.default_rng(cfg.seed), cfg.val_per_user)
+    saved = torch.load(folder / "prompts.pt", weights_only=True)
+    assert saved["users"] == data.users, "the run's users differ: same seed and sizes needed"
+    retrain = pd.read_csv(folder / "predictions.csv")[puma_run.RETRAIN].to_numpy()
+    b = RatingLM(*load_frozen_lm(cfg.backbone_b), cfg.template)
+    book = puma_run.Book(data, {"b": puma_run._fill(b, data, print)}, lambda line: print(line, flush=True))
+    gen = torch.Generator().manual_seed(cfg.seed)
+    out = {}
+    for budget in (int(v) for v in args.budgets.split(",")):
+        srng = np.random.default_rng([cfg.seed, budget])
+        picks = {"group": select_users(saved["a"].numpy(), data.variances(), budget, srng, clusters=cfg.clusters,
+                                       bins=cfg.variance_bins, min_per_cluster=cfg.min_per_cluster),
+                 "random": random_users(len(data.users), budget, srng)}
+        if budget >= len(data.users):  # every user: the two selections are the same set
+            picks = {"all": picks["random"]}
+        for kind, chosen in picks.items():
+            name = f"{kind} {budget} users"
+            puma_run._migrate(b, saved["a"], data, chosen, cfg, gen, book, name, "b")
+            out[name] = {**book.rows[name], "vs_retraining": paired_rmse_difference(
+                book.predictions[name], retrain, data.test, cfg.bootstrap, cfg.seed)}
+            print(json.dumps({name: out[name]}), flush=True)
+    Path(args.output_dir).mkdir(parents=True, exist_ok=True)
+    (Path(args.output_dir) / "sweep.json").write_text(json.dumps(out, indent=2))
+
+
 def plot(args) -> None:
     """report.json -> a PNG: each method's test RMSE against its LM passes relative to retraining."""
     import matplotlib
@@ -134,7 +181,7 @@ def plot(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("throughput", "pilot", "run", "plot"))
+    parser.add_argument("mode", choices=("throughput", "pilot", "run", "sweep", "plot"))
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the shared CPU: 1).")
     parser.add_argument("--users", type=int, default=100, help="ML-100K users (seeded draw).")
     parser.add_argument("--train", type=int, default=8, help="Most recent training ratings per user (incl. validation).")
@@ -155,11 +202,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="pilot: seed of the user draw.")
     parser.add_argument("--source-prompts", default="", help="prompts.pt of an earlier run (skip stage 1).")
     parser.add_argument("--output-dir", default="runs/bench/puma", help="Run folder.")
+    parser.add_argument("--from-run", default="runs/bench/puma", help="sweep: the run whose prompts are reused.")
+    parser.add_argument("--budgets", default="40,80", help="sweep: migration budgets (users).")
     parser.add_argument("--report", default="runs/bench/puma/report.json", help="plot: the run's report.json.")
     parser.add_argument("--png", default="examples/results/puma/puma.png", help="plot: the figure written.")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    {"throughput": throughput, "pilot": pilot, "run": run, "plot": plot}[args.mode](args)
+    {"throughput": throughput, "pilot": pilot, "run": run, "sweep": sweep, "plot": plot}[args.mode](args)
 
 
 if __name__ == "__main__":
