@@ -133,6 +133,7 @@ def sweep(args) -> None:
     b = RatingLM(*load_frozen_lm(cfg.backbone_b), cfg.template)
     book = puma_run.Book(data, {"b": puma_run._fill(b, data, print)}, lambda line: print(line, flush=True))
     gen = torch.Generator().manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed)  # the adapters' nn.Linear inits draw from the global generator
     out = {}
     for budget in (int(v) for v in args.budgets.split(",")):
         srng = np.random.default_rng([cfg.seed, budget])
