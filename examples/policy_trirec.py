@@ -45,7 +45,14 @@ def main() -> None:
     if not args.dataset or not args.runs:
         parser.error("an episode needs --dataset and --runs")
     results = json.loads(out.read_text()) if out.is_file() else {}
+    versions = _code_versions()
+    kept = results.get("settings", {}).get(
+        "learned_user_fit_version", versions["learned_user_fit_version"]
+    )
+    if kept != versions["learned_user_fit_version"]:  # kept episodes met another user model
+        results, args.rerun = {}, True
     results.setdefault("settings", {}).update({k: str(v) for k, v in vars(args).items()})
+    results["settings"].update(versions)
     targets = _targets(args.dataset)
     users = {}
     for policy in args.policies:
@@ -103,6 +110,17 @@ def _one_torch_thread() -> Iterator[None]:
     finally:
         torch.set_num_threads = setter
         setter(previous)
+
+
+def _code_versions() -> dict[str, str]:
+    """The commit and the learned user's FIT_VERSION the episodes ran with: every policy of
+    one results file must meet the same user model (a refit user is another simulator)."""
+    import subprocess
+
+    from recagora.agents.learned_user.fit import FIT_VERSION
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    return {"git_head": head.strip(), "learned_user_fit_version": str(FIT_VERSION)}
 
 
 def _targets(dataset: str) -> dict[str, int]:
