@@ -70,8 +70,17 @@ def read_dat(file: Path, columns: list[str], fix: str) -> pd.DataFrame:
     ML-1M is latin-1; ML-10M's UTF-8 titles read as latin-1 keep every byte (no error),
     so one encoding serves both.
     """
+    # keep_default_na=False: an empty genres field is "", and a movie titled "NA" or "None"
+    # keeps its title (pandas would read both as NaN).
     table = read_frame(
-        file, fix, sep="::", engine="python", header=None, dtype=str, encoding="latin-1"
+        file,
+        fix,
+        sep="::",
+        engine="python",
+        header=None,
+        dtype=str,
+        encoding="latin-1",
+        keep_default_na=False,
     )
     if table.shape[1] != len(columns):
         raise DatasetError(f"{file}: expected {len(columns)} '::'-separated fields ({fix})")

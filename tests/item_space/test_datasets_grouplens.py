@@ -122,3 +122,13 @@ def test_a_rated_movie_missing_from_movies_dat_is_named(tmp_path, ml100k, events
         handle.write("1::999999::4::881250949\n")
     with pytest.raises(DatasetError, match="999999"):
         load_dataset(str(tmp_path / "gap"), cache=False)
+
+
+def test_empty_genres_and_a_title_pandas_would_read_as_missing(tmp_path, ml100k, events):
+    _write_dat(tmp_path / "bare", ml100k, events[:20], users=False)
+    rated = sorted({key for _, key, _, _ in events[:20]}, key=int)
+    rows = [f"{key}::{'NA' if n == 0 else 'Movie ' + key}::" for n, key in enumerate(rated)]
+    (tmp_path / "bare" / "movies.dat").write_text("\n".join(rows) + "\n")
+    catalog = load_dataset(str(tmp_path / "bare"), cache=False).catalog
+    assert catalog.items[0].title == "NA"
+    assert all(item.categories == () for item in catalog.items)
