@@ -1,13 +1,18 @@
 """The `recagora` command: a thin dispatcher over the library (no logic here).
 
 Each command group lives in its own module and is listed in COMMAND_GROUPS /
-COMMANDS; `main()` turns every `RecAgoraError` into one line on stderr and exit 2.
+COMMANDS; `main()` turns every `RecAgoraError` into one line on stderr and exit 2, and
+any other exception (a bug) into one line naming the file that holds its traceback.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import time
+import traceback
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -93,7 +98,29 @@ def main(argv: list[str] | None = None) -> int:
         return print_error(str(error), error.exit_code)
     except KeyboardInterrupt:
         return print_error("interrupted", 130)
+    except Exception as bug:  # noqa: BLE001 - the last line of defence: never a traceback
+        if os.environ.get("RECAGORA_TRACEBACK") == "1":
+            raise
+        where = _save_traceback(bug)
+        return print_error(
+            f"internal error ({type(bug).__name__}: {bug}); this is a bug in recagora, "
+            f"please report it with the traceback saved in {where} "
+            "(RECAGORA_TRACEBACK=1 prints it instead)",
+            1,
+        )
     return code if isinstance(code, int) else 0
+
+
+def _save_traceback(bug: BaseException) -> Path:
+    """Write the full traceback and the command line to <cache root>/crashes/; its path."""
+    from recagora.item_space.embedding import cache_dir
+
+    folder = cache_dir() / "crashes"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    lines = traceback.format_exception(type(bug), bug, bug.__traceback__)
+    path.write_text(f"recagora {' '.join(sys.argv[1:])}\n\n{''.join(lines)}")
+    return path
 
 
 def print_error(message: str, exit_code: int) -> int:
