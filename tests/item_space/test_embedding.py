@@ -10,6 +10,7 @@ from recagora.item_space.embedding import (
     Embedder,
     EmbeddingStore,
     HashingEmbedder,
+    MiniLMConfig,
     MiniLMEmbedder,
     cache_dir,
 )
@@ -91,3 +92,16 @@ def test_minilm_is_semantic_and_cached(tmp_path):
     again = cached.embed(["space adventure"])
     assert cached.hits == 1
     np.testing.assert_allclose(again[0], space, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_minilm_leaves_the_callers_torch_threads_as_they_were():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        MiniLMEmbedder(MiniLMConfig(num_threads=2)).embed(["Star Wars"])
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
