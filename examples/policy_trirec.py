@@ -219,7 +219,8 @@ def _figure(results: dict[str, dict], path: Path) -> None:
 
 def _save(results: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1, default=float))
+    # compact: the per-user rows (about 80k numbers at 1,000 users) are data, not for reading
+    out.write_text(json.dumps(results, separators=(",", ":"), default=float) + "\n")
 
 
 def _print(results: dict) -> None:
