@@ -64,6 +64,11 @@ def load_movielens_folder(path: Path, *, name: str, protocol: str = "loo") -> Da
     return Dataset(name=name, catalog=catalog, interactions=interactions, meta=meta, users=users)
 
 
+def in_id_order(keys) -> list[str]:
+    """Ids ascending, numerically where an id is a number (MovieIDs), the rest after them."""
+    return sorted(keys, key=lambda key: (0, int(key), key) if key.isdigit() else (1, 0, key))
+
+
 def read_dat(file: Path, columns: list[str], fix: str) -> pd.DataFrame:
     """A small `::`-separated GroupLens file (movies.dat, users.dat), read as latin-1 text.
 
@@ -155,7 +160,7 @@ def _catalog(name: str, movies: pd.DataFrame, rated: np.ndarray, path: Path):
         raise DatasetError(
             f"{path}: {len(unknown)} rated movie ids are not in the movie file, e.g. {unknown[0]!r}"
         )
-    keys = sorted(rated, key=lambda key: (0, int(key), key) if key.isdigit() else (1, 0, key))
+    keys = in_id_order(rated)
     rows = table.loc[keys]
     categories = [
         tuple(g for g in str(genres).split("|") if g and g != NO_GENRES)

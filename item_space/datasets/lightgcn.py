@@ -25,7 +25,7 @@ import pandas as pd
 
 from recagora.item_space.datasets.build import make_catalog, make_interactions, read_frame
 from recagora.item_space.datasets.dataset import Dataset
-from recagora.item_space.datasets.grouplens import read_movies_dat, read_users_dat
+from recagora.item_space.datasets.grouplens import in_id_order, read_movies_dat, read_users_dat
 from recagora.item_space.datasets.paths import require_dir, require_file
 from recagora.item_space.errors import DatasetError
 from recagora.item_space.types import Interactions, Sample, Split
@@ -114,7 +114,7 @@ def _mapped(frame: pd.DataFrame, column: str, table: dict | None, source: str) -
 def _catalog(name: str, movies: Path, keys: np.ndarray):
     """Items in ascending id order (numeric when every id is a number); titles and genres
     from movies.dat when it is there."""
-    keys = sorted(keys, key=lambda key: (0, int(key), key) if key.isdigit() else (1, 0, key))
+    keys = in_id_order(keys)
     if not movies.exists():
         return make_catalog(name, keys, [f"item {key}" for key in keys])
     table = read_movies_dat(movies).set_index("item")

@@ -108,20 +108,19 @@ def test_a_csv_folder_reads_quoted_titles_and_half_stars(tmp_path, ml100k, event
     assert levels is not None and levels[0] >= 0.5 and np.any(levels % 1 == 0.5)
 
 
-def test_a_rating_that_is_not_a_number_is_one_line(tmp_path, ml100k, events):
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("1::50::five::881250949", "not a number"),  # a rating that is not a number
+        ("1::999999::4::881250949", "999999"),  # a rated movie missing from movies.dat is named
+    ],
+)
+def test_a_bad_ratings_line_is_one_line(tmp_path, ml100k, events, line, message):
     _write_dat(tmp_path / "bad", ml100k, events[:20])
     with open(tmp_path / "bad" / "ratings.dat", "a") as handle:
-        handle.write("1::50::five::881250949\n")
-    with pytest.raises(DatasetError, match="not a number"):
+        handle.write(line + "\n")
+    with pytest.raises(DatasetError, match=message):
         load_dataset(str(tmp_path / "bad"), cache=False)
-
-
-def test_a_rated_movie_missing_from_movies_dat_is_named(tmp_path, ml100k, events):
-    _write_dat(tmp_path / "gap", ml100k, events[:20])
-    with open(tmp_path / "gap" / "ratings.dat", "a") as handle:
-        handle.write("1::999999::4::881250949\n")
-    with pytest.raises(DatasetError, match="999999"):
-        load_dataset(str(tmp_path / "gap"), cache=False)
 
 
 def test_empty_genres_and_a_title_pandas_would_read_as_missing(tmp_path, ml100k, events):
