@@ -77,35 +77,17 @@ def fit_learned_user(
 
     def choice() -> ChoicePart:
         key = cache_key(split, seed, dataclasses.replace(config, rating=None), facts)
-        part = _cached(
-            cache,
-            f"choice-{key}",
-            lambda: _fit_choice(facts, split, seed, config, show_progress, on_progress),
-            _save_choice,
-            lambda payload: _load_choice(payload, facts, config),
-            config.threads,
-        )
+        part = _cached(cache, f"choice-{key}", lambda: _fit_choice(facts, split, seed, config, show_progress, on_progress),
+                       _save_choice, lambda payload: _load_choice(payload, facts, config), config.threads)
         samples, seen = calibration_samples(split.valid, config, seed)
-        part = dataclasses.replace(
-            part, interest=_fit_interest(facts, part, samples, seen, seed)
-        )  # seconds: never cached
-        head = fit_validation_list_head(
-            lambda h, items: interest_logits(facts, part, h, items), samples, seen, len(facts), seed
-        )
-        return dataclasses.replace(
-            part, list_head=head
-        )  # the list head reads the interest head: fitted after it
+        part = dataclasses.replace(part, interest=_fit_interest(facts, part, samples, seen, seed))  # seconds: never cached
+        head = fit_validation_list_head(lambda h, items: interest_logits(facts, part, h, items), samples, seen, len(facts), seed)
+        return dataclasses.replace(part, list_head=head)  # the list head reads the interest head: fitted after it
 
     def rating() -> RatingHead | None:
         key = cache_key(split, seed, config.rating)
-        return _cached(
-            cache,
-            f"rating-{key}",
-            lambda: _fit_rating(split, len(facts), config, seed),
-            _save_rating,
-            lambda payload: _load_rating(payload, len(facts), config),
-            config.threads,
-        )
+        return _cached(cache, f"rating-{key}", lambda: _fit_rating(split, len(facts), config, seed),
+                       _save_rating, lambda payload: _load_rating(payload, len(facts), config), config.threads)
 
     return LearnedUserModel(facts, keys, choice, rating)
 
@@ -131,9 +113,7 @@ def cache_key(split: Split, seed: int, config, facts: ItemFacts | None = None) -
     return digest.hexdigest()[:24]
 
 
-def _cached(
-    use_cache: bool, stem: str, fit: Callable, save: Callable, load: Callable, threads: int
-):
+def _cached(use_cache: bool, stem: str, fit: Callable, save: Callable, load: Callable, threads: int):
     """Load `stem` from the cache, or fit (with `threads` torch threads) and store it."""
     path = cache_dir() / "learned_user" / f"{stem}.pt"
     if use_cache and path.exists():
@@ -149,12 +129,7 @@ def _cached(
 
 
 def _fit_choice(
-    facts: ItemFacts,
-    split: Split,
-    seed: int,
-    config: LearnedUserConfig,
-    show: bool,
-    on_progress=None,
+    facts: ItemFacts, split: Split, seed: int, config: LearnedUserConfig, show: bool, on_progress=None
 ) -> ChoicePart:
     start = time.monotonic()
     with _status(config.train.max_epochs + 2, show and on_progress is None, on_progress) as status:
@@ -164,29 +139,16 @@ def _fit_choice(
 
         status("learned user: encoder epoch 0", 0)
         encoder, encoder_log = fit_encoder(
-            facts.vectors,
-            split.train_interactions,
-            split.valid,
-            config.encoder,
-            config.train,
-            seed,
-            advance,
+            facts.vectors, split.train_interactions, split.valid, config.encoder, config.train, seed, advance
         )
         status("learned user: item-item (EASE)", config.train.max_epochs)
         samples, seen = calibration_samples(split.valid, config, seed)
         item_item, ease_log = _fit_item_item(split.train_interactions, len(facts), samples, config)
         status("learned user: choice head", config.train.max_epochs + 1)
-        weights, outside, context, context_log = _fit_heads(
-            facts, encoder, item_item, samples, seen, config, seed
-        )
-    log = {
-        "encoder": encoder_log,
-        "item_item": ease_log,
-        "weights": weights.round(4).tolist(),
-        "context": context_log,
-        "outside_utility": round(outside, 4),
-        "fit_seconds": round(time.monotonic() - start, 1),
-    }
+        weights, outside, context, context_log = _fit_heads(facts, encoder, item_item, samples, seen, config, seed)
+    log = {"encoder": encoder_log, "item_item": ease_log, "weights": weights.round(4).tolist(),
+           "context": context_log, "outside_utility": round(outside, 4),
+           "fit_seconds": round(time.monotonic() - start, 1)}
     return ChoicePart(encoder, weights, outside, None, log, item_item, context=context)
 
 
@@ -228,9 +190,7 @@ def _subset(samples: Sequence[Sample], most: int, seed: int) -> list[Sample]:
     return [samples[i] for i in rows]
 
 
-def _fit_item_item(
-    events: Interactions, n_items: int, samples: list[Sample], config: LearnedUserConfig
-):
+def _fit_item_item(events: Interactions, n_items: int, samples: list[Sample], config: LearnedUserConfig):
     """EASE B, lambda chosen by the mean log catalog rank of the calibration targets."""
     probe = samples[:EASE_PROBE]
     histories = [s.history for s in probe]
@@ -242,14 +202,10 @@ def _fit_item_item(
         return -float(rank.mean())
 
     b, log = fit_ease(events, n_items, config.item_item, score)
-    return b.astype(np.float16).astype(
-        np.float32
-    ), log  # stored as float16: a cold fit and a load agree
+    return b.astype(np.float16).astype(np.float32), log  # stored as float16: a cold fit and a load agree
 
 
-def _fit_heads(
-    facts, encoder, item_item, samples: list[Sample], seen, config: LearnedUserConfig, seed: int
-):
+def _fit_heads(facts, encoder, item_item, samples: list[Sample], seen, config: LearnedUserConfig, seed: int):
     """w and its slate context (`context.py`) on the calibration choice sets, the L2 of the
     context chosen by cross-validation over the samples; the outside utility; a log.
 
@@ -259,49 +215,31 @@ def _fit_heads(
     rng = np.random.default_rng(seed + 1)
     targets = np.array([s.target for s in samples], np.int64)[:, None]
     uniform = sample_negatives(np.ones(len(facts)), seen, config.n_negatives, rng, "calibration")
-    by_count = sample_negatives(
-        facts.popularity + 1.0, seen, config.n_negatives, rng, "calibration"
-    )
-    sets = np.concatenate(
-        [np.column_stack([targets, uniform]), np.column_stack([targets, by_count])]
-    )
+    by_count = sample_negatives(facts.popularity + 1.0, seen, config.n_negatives, rng, "calibration")
+    sets = np.concatenate([np.column_stack([targets, uniform]), np.column_stack([targets, by_count])])
     histories = [s.history for s in samples]
     x, _ = fused_features(facts, encoder, histories + histories, sets, item_item=item_item)
-    l2, scores = choose_l2(
-        x, config.context_l2, seed + 3, groups=np.tile(np.arange(len(samples)), 2)
-    )
+    l2, scores = choose_l2(x, config.context_l2, seed + 3, groups=np.tile(np.arange(len(samples)), 2))
     weights, context = fit_context_logit(x, l2)
     # the utilities of the uniform sets' random items, each in its own slate's context
-    outside = float(
-        np.quantile(
-            context_utilities(x[: len(samples)], weights, context)[:, 1:], config.outside_quantile
-        )
-    )
+    outside = float(np.quantile(context_utilities(x[: len(samples)], weights, context)[:, 1:], config.outside_quantile))
     return weights, outside, context, {"l2": l2, "cross_validated_ll": scores}
 
 
-def _fit_interest(
-    facts: ItemFacts, part: ChoicePart, samples: list[Sample], seen, seed: int
-) -> np.ndarray:
+def _fit_interest(facts: ItemFacts, part: ChoicePart, samples: list[Sample], seen, seed: int) -> np.ndarray:
     """The interest head: logistic regression of calibration targets (1) against as many
     never-seen items (0) on `interest_design`."""
     rng = np.random.default_rng(seed + 2)
     targets = np.array([s.target for s in samples], np.int64)
-    pairs = np.column_stack(
-        [targets, sample_negatives(np.ones(len(facts)), seen, 1, rng, "calibration")]
-    )
-    x, rank = fused_features(
-        facts, part.encoder, [s.history for s in samples], pairs, item_item=part.item_item
-    )
+    pairs = np.column_stack([targets, sample_negatives(np.ones(len(facts)), seen, 1, rng, "calibration")])
+    x, rank = fused_features(facts, part.encoder, [s.history for s in samples], pairs, item_item=part.item_item)
     flat = rank.transpose(1, 0, 2).reshape(-1, rank.shape[-1])
     design = interest_design(x.transpose(1, 0, 2).reshape(-1, x.shape[-1]), flat)
     labels = np.r_[np.ones(len(samples)), np.zeros(len(samples))]
     return fit_logistic(design[:, :-1], labels)
 
 
-def _fit_rating(
-    split: Split, n_items: int, config: LearnedUserConfig, seed: int
-) -> RatingHead | None:
+def _fit_rating(split: Split, n_items: int, config: LearnedUserConfig, seed: int) -> RatingHead | None:
     frame = split.train_interactions.frame
     rated = frame[frame["rating"].notna()]
     if rated.empty:
@@ -309,27 +247,16 @@ def _fit_rating(
     ordered = frame.sort_values(["user", "timestamp"], kind="stable")
     histories = {str(u): g.tolist() for u, g in ordered.groupby("user", sort=False)["item"]}
     return fit_rating_head(
-        rated["user"].astype(str).to_numpy(),
-        rated["item"].to_numpy(),
-        rated["rating"].to_numpy(np.float64),
-        histories,
-        n_items,
-        config.rating,
-        seed,
+        rated["user"].astype(str).to_numpy(), rated["item"].to_numpy(), rated["rating"].to_numpy(np.float64),
+        histories, n_items, config.rating, seed,
     )
 
 
 def _save_choice(part: ChoicePart) -> dict:
     item_item = None if part.item_item is None else part.item_item.astype(np.float16)
     context = None if part.context is None else dataclasses.asdict(part.context)
-    return {
-        "encoder": part.encoder.state_dict(),
-        "weights": part.weights,
-        "outside": part.outside_utility,
-        "log": part.log,
-        "item_item": item_item,
-        "context": context,
-    }
+    return {"encoder": part.encoder.state_dict(), "weights": part.weights, "outside": part.outside_utility,
+            "log": part.log, "item_item": item_item, "context": context}
 
 
 def _load_choice(payload: dict, facts: ItemFacts, config: LearnedUserConfig) -> ChoicePart:
@@ -339,31 +266,17 @@ def _load_choice(payload: dict, facts: ItemFacts, config: LearnedUserConfig) -> 
     item_item = None if item_item is None else item_item.astype(np.float32)
     context = payload.get("context")
     context = None if context is None else SlateContext(**context)
-    return ChoicePart(
-        encoder.eval(),
-        payload["weights"],
-        payload["outside"],
-        None,
-        payload["log"],
-        item_item,
-        context=context,
-    )
+    return ChoicePart(encoder.eval(), payload["weights"], payload["outside"], None, payload["log"], item_item,
+                      context=context)
 
 
 def _save_rating(head: RatingHead | None) -> dict | None:
     if head is None:
         return None
-    return {
-        "state": head.model.state_dict(),
-        "user_row": head.user_row,
-        "levels": head.levels,
-        "log": head.log,
-    }
+    return {"state": head.model.state_dict(), "user_row": head.user_row, "levels": head.levels, "log": head.log}
 
 
-def _load_rating(
-    payload: dict | None, n_items: int, config: LearnedUserConfig
-) -> RatingHead | None:
+def _load_rating(payload: dict | None, n_items: int, config: LearnedUserConfig) -> RatingHead | None:
     if payload is None:
         return None
     net = OrdinalSVDpp(len(payload["user_row"]), n_items, len(payload["levels"]), config.rating.dim)
