@@ -41,12 +41,10 @@ class Untouchable(list):
 
 
 @pytest.fixture(scope="module")
-def small(ml100k_split, hashed_ml100k):
+def small(first_users_events, hashed_ml100k):
     """300 real ML-100K users, their leave-one-out split and hashed item facts."""
-    dataset, _ = ml100k_split
-    frame = dataset.interactions.frame
-    kept = sorted(frame["user"].unique())[:300]
-    split = leave_one_out(Interactions(frame[frame["user"].isin(kept)].reset_index(drop=True)))
+    events, _ = first_users_events(300)
+    split = leave_one_out(events)
     space, _ = hashed_ml100k
     popularity = split.train_interactions.item_counts(len(space.catalog))
     return split, ItemFacts.from_catalog(space.catalog, popularity)

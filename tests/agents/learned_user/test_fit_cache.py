@@ -14,7 +14,6 @@ from recagora.agents.learned_user.rating import RatingConfig
 from recagora.agents.learned_user.train import TrainConfig
 from recagora.agents.roles.base import ItemFacts
 from recagora.item_space.splits import leave_one_out, random_leave_one_out
-from recagora.item_space.types import Interactions
 
 TINY = LearnedUserConfig(
     encoder=EncoderConfig(dim=16, max_len=10, layers=1),
@@ -25,13 +24,9 @@ TINY = LearnedUserConfig(
 
 
 @pytest.fixture(scope="module")
-def events(ml100k_split, hashed_ml100k):
+def events(first_users_events):
     """80 real ML-100K users' events and hashed item facts."""
-    dataset, _ = ml100k_split
-    frame = dataset.interactions.frame
-    kept = sorted(frame["user"].unique())[:80]
-    _, facts = hashed_ml100k
-    return Interactions(frame[frame["user"].isin(kept)].reset_index(drop=True)), facts
+    return first_users_events(80)
 
 
 def _facts(split, facts: ItemFacts) -> ItemFacts:

@@ -27,13 +27,9 @@ TINY = LearnedUserConfig(
 
 
 @pytest.fixture(scope="module")
-def events(ml100k_split, hashed_ml100k):
+def events(first_users_events):
     """120 real ML-100K users' events and hashed item facts."""
-    dataset, _ = ml100k_split
-    frame = dataset.interactions.frame
-    kept = sorted(frame["user"].unique())[:120]
-    _, facts = hashed_ml100k
-    return Interactions(frame[frame["user"].isin(kept)].reset_index(drop=True)), facts
+    return first_users_events(120)
 
 
 @pytest.mark.parametrize("protocol", ["loo", "random_loo"])
