@@ -101,11 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as bug:  # noqa: BLE001 - the last line of defence: never a traceback
         if os.environ.get("RECAGORA_TRACEBACK") == "1":
             raise
-        where = _save_traceback(bug)
+        try:
+            saved = f"the traceback saved in {_save_traceback(bug)}"
+        except OSError as unsaved:  # an unwritable cache must not turn into a traceback
+            saved = f"its traceback (it could not be saved: {unsaved.strerror})"
         return print_error(
             f"internal error ({type(bug).__name__}: {bug}); this is a bug in recagora, "
-            f"please report it with the traceback saved in {where} "
-            "(RECAGORA_TRACEBACK=1 prints it instead)",
+            f"please report it with {saved} (RECAGORA_TRACEBACK=1 prints it instead)",
             1,
         )
     return code if isinstance(code, int) else 0

@@ -44,6 +44,20 @@ def test_a_bug_is_one_line_naming_the_saved_traceback(monkeypatch, capsys, tmp_p
     assert "Traceback" in text and "boom in a command" in text and "_crashing_app" in text
 
 
+def test_a_bug_where_the_traceback_cannot_be_saved_is_still_one_line(monkeypatch, capsys, tmp_path):
+    import recagora.experiments.cli.main as cli
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("RECAGORA_CACHE_DIR", str(blocker))  # crashes/ cannot be made under a file
+    monkeypatch.delenv("RECAGORA_TRACEBACK", raising=False)
+    monkeypatch.setattr(cli, "app", _crashing_app)
+    assert cli.main(["data", "list"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "internal error (RuntimeError: boom in a command)" in err and "could not be saved" in err
+
+
 def test_recagora_traceback_1_lets_a_bug_raise(monkeypatch):
     import recagora.experiments.cli.main as cli
 
